@@ -1,0 +1,125 @@
+"""Everything that changes an integration goes through here, with its audit record in the same
+transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from organizations.models import Organization
+
+from .models import AuditEvent, AuthType, Integration, IntegrationToken
+from .tokens import generate_token
+
+
+def audit(*, organization, action: str, summary: str, actor=None, integration=None) -> AuditEvent:
+    return AuditEvent.objects.create(
+        organization=organization, integration=integration, actor=actor, action=action, summary=summary
+    )
+
+
+@transaction.atomic
+def integration_create(
+    *, organization: Organization, created_by=None, auth_type: str = AuthType.TOKEN, name: str = "SCIM"
+) -> tuple[Integration, str]:
+    """Create a SCIM integration and its first token. Returns the integration and the raw token,
+    which exists only in this return value: the database keeps its digest."""
+    integration = Integration.objects.create(
+        organization=organization, created_by=created_by, auth_type=auth_type, name=name
+    )
+    raw = _issue_token(integration=integration, created_by=created_by)
+    audit(
+        organization=organization,
+        integration=integration,
+        actor=created_by,
+        action="integration.created",
+        summary=f"Created SCIM integration “{integration.name}” with {AuthType(auth_type).label} authentication.",
+    )
+    return integration, raw
+
+
+def _issue_token(*, integration: Integration, created_by=None) -> str:
+    token = generate_token()
+    IntegrationToken.objects.create(
+        integration=integration, prefix=token.prefix, digest=token.digest, created_by=created_by
+    )
+    return token.raw
+
+
+@transaction.atomic
+def token_rotate(*, integration: Integration, actor=None, grace: timedelta = timedelta(0)) -> str:
+    """Issue a new token; the current ones stop working now, or when `grace` has passed."""
+    now = timezone.now()
+    ends = now + grace
+    IntegrationToken.objects.filter(integration=integration, revoked_at__isnull=True).update(revoked_at=ends)
+    IntegrationToken.objects.filter(integration=integration, revoked_at__gt=ends).update(revoked_at=ends)
+    raw = _issue_token(integration=integration, created_by=actor)
+    when = "now" if not grace else f"at {ends:%Y-%m-%d %H:%M} UTC"
+    audit(
+        organization=integration.organization,
+        integration=integration,
+        actor=actor,
+        action="token.rotated",
+        summary=f"Rotated the token; the previous token stops working {when}.",
+    )
+    return raw
+
+
+@transaction.atomic
+def token_revoke(*, token: IntegrationToken, actor=None) -> None:
+    now = timezone.now()
+    if token.revoked_at is None or token.revoked_at > now:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+    audit(
+        organization=token.integration.organization,
+        integration=token.integration,
+        actor=actor,
+        action="token.revoked",
+        summary=f"Revoked token {token.prefix}….",
+    )
+
+
+@transaction.atomic
+def integration_set_enabled(*, integration: Integration, enabled: bool, actor=None) -> None:
+    integration.status = Integration.Status.ACTIVE if enabled else Integration.Status.DISABLED
+    integration.save(update_fields=["status"])
+    audit(
+        organization=integration.organization,
+        integration=integration,
+        actor=actor,
+        action="integration.enabled" if enabled else "integration.disabled",
+        summary="Enabled the integration." if enabled else "Disabled the integration: the IdP's requests are refused.",
+    )
+
+
+@transaction.atomic
+def integration_delete(*, integration: Integration, actor=None) -> None:
+    """Delete the integration and its tokens. Provisioned people and teams stay; they are simply
+    no longer managed by SCIM."""
+    organization = integration.organization
+    name = integration.name
+    audit(
+        organization=organization,
+        integration=None,
+        actor=actor,
+        action="integration.deleted",
+        summary=f"Deleted SCIM integration “{name}”; its users and groups stay in the organization.",
+    )
+    integration.delete()
+
+
+def integration_touch(*, integration: Integration, client: str, idp: str, token: IntegrationToken | None) -> None:
+    """Note that the IdP reached us. Written at most once a minute per integration so a busy
+    IdP does not cause a write on every request."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=60)
+    if integration.last_request_at and integration.last_request_at > stale and integration.last_client == client[:255]:
+        return
+    Integration.objects.filter(pk=integration.pk).update(
+        last_request_at=now, last_client=client[:255], detected_idp=idp or integration.detected_idp
+    )
+    if token is not None:
+        IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)

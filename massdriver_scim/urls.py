@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("scim/v2/", include("scim.urls")),
+    path("", include("integrations.urls")),
+    path("", include("organizations.urls")),
+]

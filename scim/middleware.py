@@ -1,0 +1,59 @@
+"""Keeps SCIM paths JSON-only, whatever goes wrong below the view layer."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.http import HttpResponse
+
+from .protocol.errors import ScimError
+
+logger = logging.getLogger(__name__)
+
+SCIM_PATH_PREFIX = "/scim/"
+
+
+def scim_error_response(error: ScimError) -> HttpResponse:
+    response = HttpResponse(json.dumps(error.to_scim()), status=error.status, content_type="application/scim+json")
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+class ScimSafetyNetMiddleware:
+    """Turns anything on a SCIM path that is not already a SCIM answer into one.
+
+    DRF renders errors raised inside SCIM views; this covers what happens outside them: Django's
+    404 for an unknown SCIM path, CSRF or host checks, and an unexpected exception anywhere
+    (a 500 with a SCIM body and no internals). IdPs cannot read HTML error pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(SCIM_PATH_PREFIX):
+            return self.get_response(request)
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if response.status_code >= 400 and "json" not in content_type:
+            return scim_error_response(ScimError(response.status_code, _generic_detail(response.status_code)))
+        return response
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(SCIM_PATH_PREFIX):
+            return None
+        logger.exception("unexpected error on %s %s", request.method, request.path)
+        return scim_error_response(ScimError(500, "The service failed to handle this request; it has been logged."))
+
+
+def _generic_detail(status: int) -> str:
+    return {
+        400: "The request could not be understood.",
+        401: "Authentication required: send 'Authorization: Bearer <token>'.",
+        403: "This request is not allowed.",
+        404: "No such SCIM endpoint. The base URL ends in /scim/v2/<integration id>.",
+        405: "This method is not allowed on this endpoint.",
+        413: "The request body is too large.",
+    }.get(status, "The request failed.")
