@@ -56,3 +56,42 @@ def make_integration(organization=None, **kwargs) -> tuple[Integration, str]:
     """An integration with its raw token (the only moment the token exists in clear)."""
     organization = organization or OrganizationFactory()
     return integration_create(organization=organization, **kwargs)
+
+
+def make_scim_user(integration: Integration, user_name: str, *, active: bool = True, external_id=None,
+                   display_name: str = "", attributes: dict | None = None, email: str | None = None):
+    """A SCIM-managed person stored the way the SCIM service stores one: a login, a membership,
+    the SCIM resource and its multi-valued attribute rows. For tests that need data in place
+    without going through HTTP."""
+    from scim.models import ScimUser
+    from scim.storage import write_user_values
+
+    organization = integration.organization
+    user = User.objects.create_user(email or None, full_name=display_name)
+    membership = Membership.objects.create(organization=organization, user=user, is_active=active)
+    scim_user = ScimUser.objects.create(
+        organization=organization,
+        integration=integration,
+        membership=membership,
+        user_name=user_name,
+        external_id=external_id,
+        display_name=display_name,
+        active=active,
+        attributes=attributes or {},
+    )
+    write_user_values(scim_user, scim_user.attributes, fresh=True)
+    return scim_user
+
+
+def make_scim_group(integration: Integration, display_name: str, *, members=(), external_id=None):
+    from organizations.models import TeamMembership
+    from scim.models import ScimGroup
+
+    organization = integration.organization
+    team = Team.objects.create(organization=organization, name=display_name)
+    group = ScimGroup.objects.create(
+        organization=organization, integration=integration, team=team,
+        display_name=display_name, external_id=external_id,
+    )
+    TeamMembership.objects.bulk_create(TeamMembership(team=team, membership=u.membership) for u in members)
+    return group
