@@ -1,4 +1,19 @@
 from django.urls import path
 
+from . import views
+
 app_name = "integrations"
-urlpatterns: list = []
+urlpatterns = [
+    path("o/<slug:slug>/integrations/", views.integration_list, name="list"),
+    path("o/<slug:slug>/integrations/new/", views.integration_create, name="create"),
+    path("o/<slug:slug>/integrations/<str:public_id>/", views.integration_detail, name="detail"),
+    path("o/<slug:slug>/integrations/<str:public_id>/token/", views.integration_token, name="token"),
+    path("o/<slug:slug>/integrations/<str:public_id>/rotate/", views.token_rotate, name="rotate"),
+    path(
+        "o/<slug:slug>/integrations/<str:public_id>/tokens/<int:token_id>/revoke/",
+        views.token_revoke,
+        name="revoke",
+    ),
+    path("o/<slug:slug>/integrations/<str:public_id>/status/", views.integration_set_enabled, name="status"),
+    path("o/<slug:slug>/integrations/<str:public_id>/delete/", views.integration_delete, name="delete"),
+]

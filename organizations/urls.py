@@ -1,4 +1,19 @@
-from django.urls import path
+from django.urls import include, path
 
-app_name = "organizations"
-urlpatterns: list = []
+from . import views
+
+# Login, logout and home keep global names: settings.LOGIN_URL, LOGIN_REDIRECT_URL and
+# LOGOUT_REDIRECT_URL refer to them as "login", "home" and "login".
+organization_patterns = [
+    path("o/<slug:slug>/", views.organization_home, name="detail"),
+    path("o/<slug:slug>/members/", views.member_list, name="members"),
+    path("o/<slug:slug>/members/<int:membership_id>/", views.member_detail, name="member"),
+    path("o/<slug:slug>/teams/", views.team_list, name="teams"),
+]
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("", include((organization_patterns, "organizations"))),
+]

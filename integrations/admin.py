@@ -1,0 +1,133 @@
+"""Staff views of integrations. A token's digest never appears: staff see the prefix, when it was
+made and used, and whether it is revoked. Every change goes through integrations.services, so
+it is audited like a change made in the web UI."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from . import services
+from .models import AuditEvent, Integration, IntegrationToken
+
+TOKEN_FIELDS = ("prefix", "created_at", "created_by", "revoked_at", "last_used_at")
+
+
+class IntegrationTokenInline(admin.TabularInline):
+    model = IntegrationToken
+    fields = TOKEN_FIELDS
+    readonly_fields = TOKEN_FIELDS
+    exclude = ("digest",)
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        # A token made here could not be shown to anyone: tokens come from the web UI or command.
+        return False
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "organization",
+        "public_id",
+        "status",
+        "auth_type",
+        "last_request_at",
+        "detected_idp",
+    )
+    list_filter = ("status", "auth_type", "detected_idp", "organization")
+    search_fields = ("public_id", "name", "organization__name", "organization__slug")
+    list_select_related = ("organization",)
+    readonly_fields = (
+        "public_id",
+        "organization",
+        "auth_type",
+        "status",
+        "created_at",
+        "created_by",
+        "last_request_at",
+        "last_client",
+        "detected_idp",
+    )
+    inlines = [IntegrationTokenInline]
+    actions = ["disable_integrations", "enable_integrations"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Disable selected integrations", permissions=["change"])
+    def disable_integrations(self, request, queryset):
+        for integration in queryset.select_related("organization"):
+            services.integration_set_enabled(integration=integration, enabled=False, actor=request.user)
+        self.message_user(request, f"Disabled {queryset.count()} integration(s).", messages.SUCCESS)
+
+    @admin.action(description="Enable selected integrations", permissions=["change"])
+    def enable_integrations(self, request, queryset):
+        for integration in queryset.select_related("organization"):
+            services.integration_set_enabled(integration=integration, enabled=True, actor=request.user)
+        self.message_user(request, f"Enabled {queryset.count()} integration(s).", messages.SUCCESS)
+
+
+class TokenStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("valid", "Working"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "valid":
+            return queryset.exclude(revoked_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__lte=now)
+        return queryset
+
+
+@admin.register(IntegrationToken)
+class IntegrationTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "integration", "created_at", "revoked_at", "last_used_at")
+    list_filter = (TokenStateFilter, "integration__organization")
+    search_fields = ("prefix", "integration__public_id", "integration__organization__slug")
+    list_select_related = ("integration", "integration__organization")
+    fields = ("integration",) + TOKEN_FIELDS
+    readonly_fields = fields
+    exclude = ("digest",)
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Read-only pages; the only change is the audited revoke action.
+        return False
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.change_integrationtoken")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        count = 0
+        for token in queryset.select_related("integration__organization"):
+            services.token_revoke(token=token, actor=request.user)
+            count += 1
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "organization", "integration", "actor", "action", "summary")
+    list_filter = ("action", "organization")
+    search_fields = ("summary", "action", "actor__email", "organization__slug", "integration__public_id")
+    list_select_related = ("organization", "integration", "actor")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

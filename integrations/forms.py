@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+
+from .models import AuthType
+
+# Hours an old token may keep working after a rotation: long enough to update every IdP
+# configuration, short enough that a leaked token does not linger for weeks.
+MAX_GRACE_HOURS = 168
+
+
+class IntegrationCreateForm(forms.Form):
+    # The choices come from the model, so a new authentication type (OAuth 2.0 client
+    # credentials) appears here once it exists there.
+    auth_type = forms.ChoiceField(
+        label="Authentication Type",
+        choices=AuthType.choices,
+        initial=AuthType.TOKEN,
+        help_text="How your identity provider proves who it is on every request.",
+    )
+
+
+class TokenRotateForm(forms.Form):
+    OLD_TOKEN_CHOICES = [
+        ("revoke", "Revoke the old token now"),
+        ("grace", "Keep the old token working for a while"),
+    ]
+    old_token = forms.ChoiceField(
+        label="The current token", choices=OLD_TOKEN_CHOICES, initial="grace", widget=forms.RadioSelect
+    )
+    grace_hours = forms.IntegerField(
+        label="Hours the old token keeps working",
+        min_value=1,
+        max_value=MAX_GRACE_HOURS,
+        initial=24,
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("old_token") == "grace" and not cleaned.get("grace_hours"):
+            self.add_error("grace_hours", "Say how many hours the old token keeps working (1 to 168).")
+        return cleaned
+
+    @property
+    def grace(self) -> timedelta:
+        if self.cleaned_data["old_token"] == "revoke":
+            return timedelta(0)
+        return timedelta(hours=self.cleaned_data["grace_hours"])

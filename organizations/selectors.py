@@ -1,0 +1,168 @@
+"""Reads for the organization pages. Every query starts from the organization (the tenant), and
+each page's data comes from a fixed number of queries whatever the number of people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from .models import Membership, Organization, Role, Team, TeamMembership
+
+
+def _team_admin_exists() -> Exists:
+    return Exists(TeamMembership.objects.filter(membership=OuterRef("pk"), team__granted_role=Role.ADMIN))
+
+
+def membership_for_access(*, user, slug: str) -> Membership | None:
+    """The user's ACTIVE membership in the organization `slug`, with `team_admin` annotated.
+
+    An inactive membership is treated as no membership at all: access to that organization has
+    ended, while the person's memberships elsewhere are untouched.
+    """
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("organization")
+        .annotate(team_admin=_team_admin_exists())
+        .filter(user=user, is_active=True, organization__slug=slug)
+        .first()
+    )
+
+
+def membership_is_admin(*, membership: Membership) -> bool:
+    """Admin by the membership's own role, or by belonging to a team that grants "admin"."""
+    if membership.role == Role.ADMIN:
+        return True
+    team_admin = getattr(membership, "team_admin", None)
+    if team_admin is None:
+        team_admin = TeamMembership.objects.filter(
+            membership=membership, team__granted_role=Role.ADMIN
+        ).exists()
+    return bool(team_admin)
+
+
+def organization_list_for_user(*, user) -> QuerySet[Organization]:
+    """Organizations the user may enter (active memberships only), by name."""
+    return Organization.objects.filter(memberships__user=user, memberships__is_active=True).order_by("name")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One row of the Members page: a membership as the admin should see it."""
+
+    membership: Membership
+    name: str
+    email: str
+    is_admin: bool
+    is_active: bool
+    deactivated_at: datetime | None
+    scim_user: object | None  # scim.models.ScimUser, when an IdP manages this person
+
+    @property
+    def is_scim_managed(self) -> bool:
+        return self.scim_user is not None and self.scim_user.deleted_at is None
+
+    @property
+    def role_label(self) -> str:
+        return Role.ADMIN.label if self.is_admin else Role.MEMBER.label
+
+
+def _scim_user_of(membership: Membership):
+    # Reverse one-to-one: loaded by select_related, so this never queries. Missing → no SCIM.
+    try:
+        return membership.scim_user
+    except Membership.scim_user.RelatedObjectDoesNotExist:
+        return None
+
+
+def _scim_name(scim_user) -> str:
+    if scim_user.display_name:
+        return scim_user.display_name
+    name = scim_user.attributes.get("name") or {}
+    if isinstance(name, dict):
+        if name.get("formatted"):
+            return str(name["formatted"])
+        joined = " ".join(str(p) for p in (name.get("givenName"), name.get("familyName")) if p)
+        if joined:
+            return joined
+    return ""
+
+
+def _scim_email(scim_user) -> str:
+    emails = [e for e in (scim_user.attributes.get("emails") or []) if isinstance(e, dict) and e.get("value")]
+    if not emails:
+        return ""
+    primary = next((e for e in emails if e.get("primary") is True), emails[0])
+    return str(primary["value"])
+
+
+def person_from_membership(membership: Membership) -> Person:
+    """Name and email come from the SCIM resource when an IdP manages the person (the IdP is the
+    source of truth for them), else from the login."""
+    scim_user = _scim_user_of(membership)
+    user = membership.user
+    name = email = ""
+    if scim_user is not None:
+        name = _scim_name(scim_user)
+        email = _scim_email(scim_user)
+    name = (
+        name or user.full_name or (scim_user.user_name if scim_user is not None else "") or user.email or ""
+    )
+    email = email or user.email or ""
+    return Person(
+        membership=membership,
+        name=name,
+        email=email,
+        is_admin=membership.role == Role.ADMIN or bool(getattr(membership, "team_admin", False)),
+        is_active=membership.is_active,
+        deactivated_at=membership.deactivated_at,
+        scim_user=scim_user,
+    )
+
+
+def _people_queryset(*, organization: Organization) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user", "scim_user", "scim_user__integration")
+        .annotate(team_admin=_team_admin_exists())
+    )
+
+
+def person_list(*, organization: Organization) -> list[Person]:
+    """Everyone in the organization, active people first, then by name. One query."""
+    people = [person_from_membership(m) for m in _people_queryset(organization=organization)]
+    people.sort(key=lambda p: (not p.is_active, p.name.casefold(), p.email.casefold()))
+    return people
+
+
+def person_get(*, organization: Organization, membership_id: int) -> tuple[Person, list[Team]] | None:
+    """One person and their teams (with the IdP group behind each team, if any). Two queries."""
+    membership = _people_queryset(organization=organization).filter(pk=membership_id).first()
+    if membership is None:
+        return None
+    teams = list(
+        Team.objects.filter(organization=organization, team_memberships__membership=membership)
+        .select_related("scim_group")
+        .order_by("name")
+    )
+    return person_from_membership(membership), teams
+
+
+def team_list(*, organization: Organization) -> QuerySet[Team]:
+    """Teams with their members and the IdP group that manages each (if any). Two queries."""
+    members = TeamMembership.objects.select_related("membership__user").order_by(
+        "membership__user__full_name", "membership__user__email"
+    )
+    return (
+        Team.objects.filter(organization=organization)
+        .select_related("scim_group", "scim_group__integration")
+        .annotate(
+            active_member_count=Count(
+                "team_memberships", filter=Q(team_memberships__membership__is_active=True)
+            )
+        )
+        .prefetch_related(Prefetch("team_memberships", queryset=members, to_attr="member_rows"))
+        .order_by("name")
+    )

@@ -1,0 +1,69 @@
+"""Organization pages. Thin: resolve access (organizations.access), call a selector, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from . import selectors
+from .access import OrgAccess, org_member_required, render_org
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    organizations = list(selectors.organization_list_for_user(user=request.user))
+    if len(organizations) == 1:
+        return redirect("organizations:members", slug=organizations[0].slug)
+    return render(request, "organizations/home.html", {"organizations": organizations})
+
+
+@org_member_required
+def organization_home(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+    return redirect("organizations:members", slug=access.organization.slug)
+
+
+@org_member_required
+def member_list(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+    people = selectors.person_list(organization=access.organization)
+    return render_org(
+        request,
+        access,
+        "organizations/member_list.html",
+        {
+            "people": people,
+            "active_count": sum(1 for p in people if p.is_active),
+            "managed_count": sum(1 for p in people if p.is_scim_managed),
+            "nav": "members",
+        },
+    )
+
+
+@org_member_required
+def member_detail(request: HttpRequest, access: OrgAccess, membership_id: int) -> HttpResponse:
+    found = selectors.person_get(organization=access.organization, membership_id=membership_id)
+    if found is None:
+        raise Http404("No such person in this organization.")
+    person, teams = found
+    return render_org(
+        request,
+        access,
+        "organizations/member_detail.html",
+        {"person": person, "teams": teams, "nav": "members"},
+    )
+
+
+@org_member_required
+def team_list(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+    teams = list(selectors.team_list(organization=access.organization))
+    return render_org(request, access, "organizations/team_list.html", {"teams": teams, "nav": "teams"})

@@ -1,0 +1,123 @@
+"""Staff views of what identity providers provisioned, for troubleshooting without a database
+shell. Read-mostly: SCIM data changes through the SCIM API, so the IdP stays the source of truth."""
+
+from django.contrib import admin
+
+from .models import RequestRecord, ScimGroup, ScimUser, ScimUserValue
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not deleted"), ("yes", "Deleted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        return queryset
+
+
+class ScimUserValueInline(admin.TabularInline):
+    model = ScimUserValue
+    fields = ("attribute", "position", "value", "type", "primary", "display")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScimUser)
+class ScimUserAdmin(admin.ModelAdmin):
+    list_display = (
+        "user_name",
+        "display_name",
+        "external_id",
+        "organization",
+        "integration",
+        "active",
+        "deleted_at",
+    )
+    list_filter = ("active", DeletedFilter, "organization")
+    # Email lives in the attributes JSON; the login's email is the indexed copy staff search by.
+    search_fields = ("user_name", "external_id", "display_name", "membership__user__email", "scim_id")
+    list_select_related = ("organization", "integration")
+    readonly_fields = (
+        "scim_id",
+        "organization",
+        "integration",
+        "membership",
+        "user_name",
+        "external_id",
+        "display_name",
+        "active",
+        "attributes",
+        "created",
+        "last_modified",
+        "version",
+        "deleted_at",
+    )
+    inlines = [ScimUserValueInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScimGroup)
+class ScimGroupAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "external_id", "organization", "integration", "team", "last_modified")
+    list_filter = ("organization",)
+    search_fields = ("display_name", "external_id", "scim_id", "team__name")
+    list_select_related = ("organization", "integration", "team")
+    readonly_fields = (
+        "scim_id",
+        "organization",
+        "integration",
+        "team",
+        "display_name",
+        "external_id",
+        "created",
+        "last_modified",
+        "version",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RequestRecord)
+class RequestRecordAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "organization",
+        "integration",
+        "method",
+        "path",
+        "status",
+        "latency_ms",
+        "outcome",
+    )
+    list_filter = ("organization", "status", "method", "created_at")
+    search_fields = ("path", "outcome", "resource_name", "resource_id", "client", "integration__public_id")
+    list_select_related = ("organization", "integration")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
