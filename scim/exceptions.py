@@ -1,0 +1,67 @@
+"""Every error a SCIM view raises becomes a SCIM Error body (RFC 7644 section 3.12)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from .protocol.errors import INVALID_SYNTAX, ScimError
+
+logger = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE_RETRY_SECONDS = 5
+
+
+def as_scim_error(exc: Exception) -> ScimError | None:
+    if isinstance(exc, ScimError):
+        return exc
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return ScimError(401, str(exc.detail), headers={"WWW-Authenticate": 'Bearer realm="scim"'})
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, int(exc.wait or 1))
+        return ScimError(
+            429,
+            f"Too many requests for this integration; retry after {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return ScimError(405, f"{exc.detail}")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return ScimError(415, "Send the body as application/scim+json (or application/json).", INVALID_SYNTAX)
+    if isinstance(exc, exceptions.ParseError):
+        return ScimError(400, f"The request body could not be read: {exc.detail}", INVALID_SYNTAX)
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return ScimError(404, "Resource not found.")
+    if isinstance(exc, exceptions.PermissionDenied):
+        return ScimError(403, str(exc.detail))
+    if isinstance(exc, exceptions.APIException):
+        return ScimError(exc.status_code, str(exc.detail))
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable: tell the IdP to come back rather than fail the change.
+        logger.error("database unavailable: %s", exc)
+        return ScimError(
+            503,
+            "The service is temporarily unable to reach its database; retry shortly.",
+            headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_SECONDS)},
+        )
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return ScimError(500, "The service failed to handle this request; it has been logged.")
+    return None
+
+
+def scim_exception_handler(exc, context):
+    error = as_scim_error(exc)
+    if error is None:
+        # Unexpected: the view's transaction has already rolled back; log it, show no internals.
+        logger.exception("unexpected error in SCIM view", exc_info=exc)
+        error = ScimError(500, "The service failed to handle this request; it has been logged.")
+    response = Response(error.to_scim(), status=error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    response.scim_error = error
+    return response

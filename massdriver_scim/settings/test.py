@@ -8,3 +8,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tests never collect static files; WhiteNoise serves from the app directories instead.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,412 @@
+"""Every change an IdP makes goes through these functions. Each runs inside the request's
+transaction (the view opens it), so a change and its activity record commit together."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.models import Integration
+from organizations.models import Membership, Team, TeamMembership, User
+
+from .models import ScimGroup, ScimUser
+from .protocol import patch as patch_protocol
+from .protocol import resources
+from .protocol.errors import ScimError, bad_request, conflict
+from .representation import group_document, user_document
+from .selectors import scim_group_get, scim_user_get, users_of
+from .storage import changed_multi_valued, write_user_values
+
+COLUMN_ATTRIBUTES = ("userName", "externalId", "displayName", "active")
+EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class UserChange:
+    user: ScimUser
+    created: bool = False  # a new resource (201)
+    restored: bool = False  # a deactivated or deleted person brought back (B25)
+    changed: bool = True
+    summary: str = ""
+
+
+# ---------------------------------------------------------------------------------- users
+
+
+def _split(document: dict) -> tuple[dict, dict]:
+    columns = {name: document.get(name) for name in COLUMN_ATTRIBUTES if name in document}
+    attributes = {key: value for key, value in document.items() if key not in COLUMN_ATTRIBUTES}
+    return columns, attributes
+
+
+def _login_email(document: dict) -> str | None:
+    """The address a person logs in with: the primary email, else the first, else a userName
+    that is an address."""
+    emails = [e for e in document.get("emails") or [] if isinstance(e, dict) and isinstance(e.get("value"), str)]
+    chosen = next((e["value"] for e in emails if e.get("primary") is True), None)
+    if chosen is None and emails:
+        chosen = emails[0]["value"]
+    if chosen is None and EMAIL_LIKE.match(document.get("userName") or ""):
+        chosen = document["userName"]
+    return chosen.strip() if chosen and EMAIL_LIKE.match(chosen.strip()) else None
+
+
+def _full_name(document: dict) -> str:
+    name = document.get("name") or {}
+    formatted = name.get("formatted") if isinstance(name, dict) else None
+    parts = " ".join(p for p in (name.get("givenName"), name.get("familyName")) if isinstance(p, str) and p) if isinstance(name, dict) else ""
+    return (document.get("displayName") or formatted or parts or "")[:255]
+
+
+def _membership_for(*, integration: Integration, document: dict, active: bool) -> Membership:
+    """Link the provisioned person to a login and a membership of the organization.
+
+    An existing login with the same email is reused (the same person in several organizations);
+    if that person already has a SCIM identity here, the new one gets a login of its own without
+    an email, so two SCIM users never share one membership."""
+    organization_id = integration.organization_id
+    email = _login_email(document)
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    if user is not None:
+        membership = Membership.objects.filter(organization_id=organization_id, user=user).first()
+        if membership is None:
+            return Membership.objects.create(organization_id=organization_id, user=user, is_active=active,
+                                             deactivated_at=None if active else timezone.now())
+        if not ScimUser.objects.filter(membership=membership).exists():
+            _set_membership_active(membership, active)
+            return membership
+        user = None
+        email = None
+    if user is None:
+        user = User.objects.create_user(email, full_name=_full_name(document))
+    return Membership.objects.create(organization_id=organization_id, user=user, is_active=active,
+                                     deactivated_at=None if active else timezone.now())
+
+
+def _set_membership_active(membership: Membership, active: bool) -> None:
+    """Access to the organization follows the SCIM user's state, at once."""
+    if membership.is_active == active:
+        return
+    membership.is_active = active
+    membership.deactivated_at = None if active else timezone.now()
+    Membership.objects.filter(pk=membership.pk).update(is_active=active, deactivated_at=membership.deactivated_at)
+
+
+def _same_person(existing: ScimUser, external_id: str | None) -> bool:
+    # Okta/Entra re-create a person they had deactivated with the same externalId; a POST with
+    # no externalId (or a stored user without one) is taken as the same person too.
+    return external_id is None or existing.external_id is None or existing.external_id == external_id
+
+
+def _taken(integration: Integration, user_name: str, *, exclude_pk: int | None = None) -> ScimUser | None:
+    queryset = users_of(integration).filter(user_name__iexact=user_name)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.first()
+
+
+def _uniqueness_error(user_name: str) -> ScimError:
+    return conflict(f"userName '{user_name}' is already taken by another user in this organization.")
+
+
+def scim_user_create(*, integration: Integration, data) -> UserChange:
+    document = resources.parse_user(data)
+    document.setdefault("active", True)
+    user_name = document["userName"]
+    external_id = document.get("externalId")
+    existing = (
+        users_of(integration).select_for_update().filter(user_name__iexact=user_name).first()
+    )
+    if existing is not None:
+        if existing.active or not _same_person(existing, external_id):
+            raise _uniqueness_error(user_name)
+        return _restore(integration=integration, user=existing, document=document)
+    deleted = (
+        ScimUser.objects.select_for_update()
+        .filter(organization_id=integration.organization_id, deleted_at__isnull=False, user_name__iexact=user_name)
+        .order_by("-deleted_at")
+        .first()
+    )
+    if deleted is not None and _same_person(deleted, external_id):
+        return _restore(integration=integration, user=deleted, document=document)
+    try:
+        with transaction.atomic():
+            return _create(integration=integration, document=document)
+    except IntegrityError:
+        # A concurrent request created the same userName between our check and our insert.
+        raise _uniqueness_error(user_name) from None
+
+
+def _create(*, integration: Integration, document: dict) -> UserChange:
+    columns, attributes = _split(document)
+    membership = _membership_for(integration=integration, document=document, active=columns["active"])
+    user = ScimUser.objects.create(
+        organization_id=integration.organization_id,
+        integration=integration,
+        membership=membership,
+        user_name=columns["userName"],
+        external_id=columns.get("externalId"),
+        display_name=columns.get("displayName") or "",
+        active=columns["active"],
+        attributes=attributes,
+    )
+    write_user_values(user, attributes, fresh=True)
+    return UserChange(user=user, created=True, summary=f"Created user {user.user_name}")
+
+
+def _restore(*, integration: Integration, user: ScimUser, document: dict) -> UserChange:
+    was_deleted = user.deleted_at is not None
+    if was_deleted and _taken(integration, document["userName"]):
+        raise _uniqueness_error(document["userName"])
+    user.deleted_at = None
+    user.integration = integration
+    _apply_document(user, document, force=True)
+    verb = "Restored deleted" if was_deleted else "Reactivated"
+    return UserChange(user=user, restored=True, summary=f"{verb} user {user.user_name} (re-created by the IdP)")
+
+
+def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> bool:
+    """Persist `document` as the user's new state. Returns False when nothing changed."""
+    before = user_document(user)
+    if not force and before == document:
+        return False
+    columns, attributes = _split(document)
+    new_name = columns["userName"]
+    if new_name.lower() != user.user_name.lower():
+        taken = _taken_in_org(user, new_name)
+        if taken:
+            raise _uniqueness_error(new_name)
+    changed_values = changed_multi_valued(user.attributes, attributes)
+    user.user_name = new_name
+    user.external_id = columns.get("externalId")
+    user.display_name = columns.get("displayName") or ""
+    user.active = bool(columns.get("active", user.active))
+    user.attributes = attributes
+    user.last_modified = timezone.now()
+    user.version = (user.version or 0) + 1
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise _uniqueness_error(new_name) from None
+    write_user_values(user, attributes, changed_values)
+    _set_membership_active(user.membership, user.active and user.deleted_at is None)
+    return True
+
+
+def _taken_in_org(user: ScimUser, user_name: str) -> bool:
+    return (
+        ScimUser.objects.filter(organization_id=user.organization_id, deleted_at__isnull=True, user_name__iexact=user_name)
+        .exclude(pk=user.pk)
+        .exists()
+    )
+
+
+def _describe_update(before: dict, after: dict, user_name: str) -> str:
+    if before.get("active") and after.get("active") is False:
+        return f"Deactivated user {user_name}"
+    if before.get("active") is False and after.get("active"):
+        return f"Reactivated user {user_name}"
+    return f"Updated user {user_name}"
+
+
+def scim_user_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None) -> UserChange:
+    document = resources.parse_user(data)
+    user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
+    check_version(user.version, if_match)
+    before = user_document(user)
+    # OneLogin's PUT templates can omit `active`, and omitting externalId must not unlink the
+    # person from the IdP: both keep their current values when absent.
+    document.setdefault("active", before["active"])
+    if "externalId" not in document and "externalId" in before:
+        document["externalId"] = before["externalId"]
+    changed = _apply_document(user, document)
+    return UserChange(user=user, changed=changed, summary=_describe_update(before, document, user.user_name) if changed else f"No change to user {user.user_name}")
+
+
+def scim_user_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None,
+                    max_operations: int = 1000) -> UserChange:
+    operations = patch_protocol.parse_patch_request(data, max_operations=max_operations)
+    user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
+    check_version(user.version, if_match)
+    before = user_document(user)
+    after = patch_protocol.apply_user_patch(before, operations, current_id=user.scim_id)
+    changed = _apply_document(user, after)
+    return UserChange(user=user, changed=changed, summary=_describe_update(before, after, user.user_name) if changed else f"No change to user {user.user_name}")
+
+
+def scim_user_delete(*, integration: Integration, scim_id: str, if_match: str | None = None) -> UserChange:
+    """Soft delete: access ends and the resource leaves the SCIM view; nothing is erased."""
+    user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
+    check_version(user.version, if_match)
+    now = timezone.now()
+    user.deleted_at = now
+    user.active = False
+    user.last_modified = now
+    user.version += 1
+    user.save(update_fields=["deleted_at", "active", "last_modified", "version"])
+    _set_membership_active(user.membership, False)
+    return UserChange(user=user, summary=f"Deleted user {user.user_name} (access ended; records kept)")
+
+
+# --------------------------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    group: ScimGroup
+    created: bool = False
+    summary: str = ""
+
+
+def _member_memberships(integration: Integration, ids) -> dict[str, int]:
+    """SCIM user id → membership id for `ids`, refusing ids that are not users of this
+    organization (unknown, deleted, or another organization's: indistinguishable on purpose)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    found = dict(users_of(integration).filter(scim_id__in=wanted).values_list("scim_id", "membership_id"))
+    missing = [value for value in wanted if value not in found]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise bad_request(f"No user with id {shown} in this organization; group members must be existing users.")
+    return found
+
+
+def _add_members(team_id: int, membership_ids) -> None:
+    rows = [TeamMembership(team_id=team_id, membership_id=mid) for mid in membership_ids]
+    if rows:
+        # Repeated adds (JumpCloud) and parallel adds are no-ops, never errors or lost members.
+        TeamMembership.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+
+
+def _display_name_taken(integration: Integration, name: str, exclude_pk: int | None = None) -> bool:
+    queryset = ScimGroup.objects.filter(organization_id=integration.organization_id, display_name__iexact=name)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.exists()
+
+
+def _group_conflict(name: str) -> ScimError:
+    return conflict(f"displayName '{name}' is already used by another group in this organization.")
+
+
+def scim_group_create(*, integration: Integration, data) -> GroupChange:
+    document = resources.parse_group(data)
+    name = document["displayName"]
+    if _display_name_taken(integration, name):
+        raise _group_conflict(name)
+    members = _member_memberships(integration, [m["value"] for m in document.get("members") or []])
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(organization_id=integration.organization_id, name=name[:255])
+            group = ScimGroup.objects.create(
+                organization_id=integration.organization_id,
+                integration=integration,
+                team=team,
+                display_name=name,
+                external_id=document.get("externalId"),
+            )
+    except IntegrityError:
+        raise _group_conflict(name) from None
+    _add_members(team.pk, members.values())
+    return GroupChange(group=group, created=True, summary=f"Created group {name} with {len(members)} members")
+
+
+def _rename(group: ScimGroup, integration: Integration, document: dict) -> bool:
+    name = document["displayName"]
+    external_id = document.get("externalId")
+    if name == group.display_name and external_id == group.external_id:
+        return False
+    if name.lower() != group.display_name.lower() and _display_name_taken(integration, name, group.pk):
+        raise _group_conflict(name)
+    group.display_name = name
+    group.external_id = external_id
+    Team.objects.filter(pk=group.team_id).update(name=name[:255])
+    return True
+
+
+def _touch_group(group: ScimGroup, *, fields=()) -> None:
+    group.last_modified = timezone.now()
+    try:
+        with transaction.atomic():
+            ScimGroup.objects.filter(pk=group.pk).update(
+                version=F("version") + 1, last_modified=group.last_modified,
+                **{name: getattr(group, name) for name in fields},
+            )
+    except IntegrityError:
+        raise _group_conflict(group.display_name) from None
+    group.refresh_from_db(fields=["version"])
+
+
+def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None) -> GroupChange:
+    document = resources.parse_group(data)
+    group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
+    check_version(group.version, if_match)
+    if "externalId" not in document and group.external_id is not None:
+        document["externalId"] = group.external_id
+    renamed = _rename(group, integration, document)
+    members = _member_memberships(integration, [m["value"] for m in document.get("members") or []])
+    TeamMembership.objects.filter(team_id=group.team_id).exclude(membership_id__in=list(members.values())).delete()
+    _add_members(group.team_id, members.values())
+    _touch_group(group, fields=("display_name", "external_id") if renamed else ())
+    return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({len(members)} members)")
+
+
+def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None,
+                     max_operations: int = 1000) -> GroupChange:
+    operations = patch_protocol.parse_patch_request(data, max_operations=max_operations)
+    group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
+    check_version(group.version, if_match)
+    result = patch_protocol.apply_group_patch(group_document(group), operations, current_id=group.scim_id)
+    renamed = _rename(group, integration, result.document)
+    delta = result.members
+    parts = []
+    if delta is not None:
+        adds = _member_memberships(integration, delta.add)
+        if delta.replace_all:
+            TeamMembership.objects.filter(team_id=group.team_id).exclude(membership_id__in=list(adds.values())).delete()
+            parts.append(f"set {len(adds)} members")
+        else:
+            if delta.remove:
+                TeamMembership.objects.filter(
+                    team_id=group.team_id, membership__scim_user__scim_id__in=list(delta.remove)
+                ).delete()
+                parts.append(f"removed {len(delta.remove)} members")
+            if adds:
+                parts.append(f"added {len(adds)} members")
+        _add_members(group.team_id, adds.values())
+    if renamed:
+        parts.insert(0, f"renamed to {group.display_name}")
+    if renamed or parts:
+        _touch_group(group, fields=("display_name", "external_id") if renamed else ())
+    summary = f"Updated group {group.display_name}: " + ", ".join(parts) if parts else f"No change to group {group.display_name}"
+    return GroupChange(group=group, summary=summary)
+
+
+def scim_group_delete(*, integration: Integration, scim_id: str, if_match: str | None = None) -> GroupChange:
+    """The team and its memberships go; the people stay."""
+    group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
+    check_version(group.version, if_match)
+    Team.objects.filter(pk=group.team_id).delete()  # cascades to the group and team memberships
+    return GroupChange(group=group, summary=f"Deleted group {group.display_name} (its members stay)")
+
+
+# ------------------------------------------------------------------------------- versions
+
+
+def check_version(version: int, if_match: str | None) -> None:
+    """If-Match (RFC 7644 section 3.14): a stale version is refused with 412."""
+    if not if_match:
+        return
+    from .representation import etag
+
+    wanted = [tag.strip() for tag in if_match.split(",")]
+    current = etag(version)
+    if "*" in wanted or current in wanted or current.removeprefix("W/") in wanted:
+        return
+    raise ScimError(412, f"The resource has changed: its current version is {current}.")

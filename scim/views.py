@@ -1,0 +1,389 @@
+"""The SCIM HTTP API. Views parse, authenticate, call one service or selector, and render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.models import Integration
+from integrations.selectors import scim_base_url
+from integrations.services import integration_touch
+
+from . import activity, selectors, services
+from .authentication import HasIntegration, IntegrationTokenAuthentication
+from .content import PlainJSONParser, PlainJSONRenderer, ScimContentNegotiation, ScimJSONParser, ScimJSONRenderer, TextJSONParser
+from .protocol import discovery
+from .protocol.errors import ScimError, bad_request
+from .protocol.filters import parse_filter
+from .protocol.pagination import parse_page
+from .protocol.projection import project, wants_attribute
+from .throttling import IntegrationRateThrottle
+from .protocol.schemas import GROUP, SEARCH_REQUEST_URN, USER, resource_type_by_id, schema_by_id
+from .representation import etag, group_resource, user_resource
+
+
+def _param(source, name: str):
+    """A query or search-request parameter, its name matched case-insensitively."""
+    if name in source:
+        return source[name]
+    lowered = name.lower()
+    return next((source[key] for key in source if isinstance(key, str) and key.lower() == lowered), None)
+
+
+class ScimView(APIView):
+    authentication_classes = [IntegrationTokenAuthentication]
+    permission_classes = [HasIntegration]
+    parser_classes = [ScimJSONParser, PlainJSONParser, TextJSONParser]
+    renderer_classes = [ScimJSONRenderer, PlainJSONRenderer]
+    content_negotiation_class = ScimContentNegotiation
+    throttle_classes = [IntegrationRateThrottle]
+
+    def initial(self, request, *args, **kwargs):
+        activity.start(request)
+        super().initial(request, *args, **kwargs)
+
+    @property
+    def integration(self) -> Integration:
+        return self.request.auth
+
+    @property
+    def base_url(self) -> str:
+        return scim_base_url(integration=self.integration, request=self.request)
+
+    def perform(self, request, work) -> Response:
+        """Run `work` and record the request in one transaction: both commit or neither does."""
+        with transaction.atomic():
+            response = work()
+            activity.record(request, response, integration=self.integration)
+            request.scim_recorded = True
+        integration_touch(
+            integration=self.integration,
+            client=request.META.get("HTTP_USER_AGENT", ""),
+            idp=activity.detect_idp(request),
+            token=request.user.token,
+        )
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not getattr(request, "scim_recorded", False):
+            self._record_refusal(request, response)
+        return response
+
+    def _record_refusal(self, request, response) -> None:
+        """Requests refused before or during their work are recorded after the rollback, so the
+        admin sees failed attempts (a revoked token, a bad filter) on the integration's page."""
+        integration = request.auth if isinstance(getattr(request, "_auth", None), Integration) else None
+        if integration is None:
+            integration = Integration.objects.filter(public_id=self.kwargs.get("integration_id", "")).first()
+        if integration is None:
+            return
+        try:
+            with transaction.atomic():
+                activity.record(request, response, integration=integration)
+        except DatabaseError:
+            pass  # the database is the problem being reported; don't hide the answer behind it
+
+
+class DiscoveryView(ScimView):
+    def get(self, request, *args, **kwargs):
+        if _param(request.query_params, "filter") is not None:
+            # RFC 7644 section 4: a filter on discovery endpoints is refused with 403.
+            raise ScimError(403, "Filtering is not supported on discovery endpoints.")
+        return self.perform(request, lambda: Response(self.document(*args, **kwargs)))
+
+
+def _capabilities() -> discovery.Capabilities:
+    return discovery.Capabilities(
+        max_results=settings.SCIM_MAX_PAGE_SIZE,
+        default_page_size=settings.SCIM_DEFAULT_PAGE_SIZE,
+        bulk_supported=False,
+        bulk_max_operations=settings.SCIM_BULK_MAX_OPERATIONS,
+        bulk_max_payload_bytes=settings.SCIM_MAX_PAYLOAD_BYTES,
+    )
+
+
+class ServiceProviderConfigView(DiscoveryView):
+    def document(self, **kwargs):
+        activity.note(self.request, outcome="Read the service provider configuration")
+        return discovery.service_provider_config(_capabilities(), base_url=self.base_url)
+
+
+class ResourceTypesView(DiscoveryView):
+    def document(self, resource_id=None, **kwargs):
+        documents = discovery.resource_type_documents(base_url=self.base_url)
+        activity.note(self.request, outcome="Read the resource types")
+        if resource_id is None:
+            return discovery.list_response(documents)
+        if resource_type_by_id(resource_id) is None:
+            raise ScimError(404, f"No resource type {resource_id}.")
+        return next(doc for doc in documents if doc["id"].lower() == resource_id.lower())
+
+
+class SchemasView(DiscoveryView):
+    def document(self, resource_id=None, **kwargs):
+        documents = discovery.schema_documents(base_url=self.base_url)
+        activity.note(self.request, outcome="Read the schemas")
+        if resource_id is None:
+            return discovery.list_response(documents)
+        if schema_by_id(resource_id) is None:
+            raise ScimError(404, f"No schema {resource_id}.")
+        return next(doc for doc in documents if doc["id"].lower() == resource_id.lower())
+
+
+class ListParams:
+    """The parameters of a list or search request (RFC 7644 sections 3.4.2 and 3.4.3)."""
+
+    def __init__(self, source, resource_type, sort_expression):
+        raw_filter = _param(source, "filter")
+        if raw_filter is not None and not isinstance(raw_filter, str):
+            raise bad_request("filter must be a string.", "invalidFilter")
+        if raw_filter is not None and len(raw_filter) > settings.SCIM_MAX_FILTER_LENGTH:
+            raise ScimError(400, f"The filter is longer than {settings.SCIM_MAX_FILTER_LENGTH} characters.", "invalidFilter")
+        self.filter_text = raw_filter.strip() if raw_filter else None
+        self.filter = parse_filter(self.filter_text) if self.filter_text else None
+        self.page = parse_page(
+            start_index=_param(source, "startIndex"),
+            count=_param(source, "count"),
+            cursor=_param(source, "cursor"),
+            default_count=settings.SCIM_DEFAULT_PAGE_SIZE,
+            max_count=settings.SCIM_MAX_PAGE_SIZE,
+        )
+        self.attributes = _param(source, "attributes")
+        self.excluded = _param(source, "excludedAttributes")
+        sort_by = _param(source, "sortBy")
+        order = str(_param(source, "sortOrder") or "ascending").lower()
+        if order not in ("ascending", "descending"):
+            raise bad_request("sortOrder must be 'ascending' or 'descending'.")
+        self.order_by = None
+        if sort_by:
+            expression = sort_expression(str(sort_by))
+            self.order_by = [expression.desc() if order == "descending" else expression.asc()]
+        self.resource_type = resource_type
+
+    def wants(self, name: str) -> bool:
+        return wants_attribute(self.resource_type, name, self.attributes, self.excluded)
+
+
+def _list_body(result, resources: list[dict]) -> dict:
+    body = discovery.list_response(resources, total=result.total, start_index=result.start_index)
+    if result.next_cursor:
+        body["nextCursor"] = result.next_cursor
+    return body
+
+
+def _search_source(request):
+    body = request.data
+    if not isinstance(body, dict):
+        raise bad_request("A search request body must be a JSON object.", "invalidSyntax")
+    schemas = _param(body, "schemas")
+    if schemas is not None and SEARCH_REQUEST_URN not in (schemas if isinstance(schemas, list) else [schemas]):
+        raise bad_request(f"A search request must use the {SEARCH_REQUEST_URN} schema.", "invalidSyntax")
+    return body
+
+
+class UsersView(ScimView):
+    def get(self, request, *args, **kwargs):
+        return self._list(request, request.query_params)
+
+    def post(self, request, *args, **kwargs):
+        return self.perform(request, lambda: self._create(request))
+
+    def _create(self, request):
+        change = services.scim_user_create(integration=self.integration, data=request.data)
+        user = change.user
+        activity.note(request, outcome=change.summary, resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
+        resource = user_resource(user, base_url=self.base_url, groups=selectors.groups_by_user([user])[user.pk])
+        headers = {"Location": resource["meta"]["location"], "ETag": etag(user.version)}
+        return Response(resource, status=201, headers=headers)
+
+    def _list(self, request, source):
+        def work():
+            from .filtering import user_sort_expression
+
+            params = ListParams(source, USER, user_sort_expression)
+            result = selectors.scim_user_list(
+                integration=self.integration, filter_ast=params.filter, page=params.page, order_by=params.order_by
+            )
+            groups = selectors.groups_by_user(result.items) if params.wants("groups") and result.items else {}
+            resources = [
+                project(user_resource(u, base_url=self.base_url, groups=groups.get(u.pk)), USER, params.attributes, params.excluded)
+                for u in result.items
+            ]
+            what = f"filter {params.filter_text!r}" if params.filter_text else "list"
+            activity.note(request, outcome=f"Users {what}: {result.total} found", resource_type="User")
+            return Response(_list_body(result, resources))
+
+        return self.perform(request, work)
+
+
+class UserSearchView(UsersView):
+    def get(self, request, *args, **kwargs):
+        raise ScimError(405, "Use POST for /.search.")
+
+    def post(self, request, *args, **kwargs):
+        return self._list(request, _search_source(request))
+
+
+class UserView(ScimView):
+    def _respond(self, request, user, *, status=200):
+        params = request.query_params
+        wants_groups = wants_attribute(USER, "groups", _param(params, "attributes"), _param(params, "excludedAttributes"))
+        groups = selectors.groups_by_user([user])[user.pk] if wants_groups else None
+        resource = user_resource(user, base_url=self.base_url, groups=groups)
+        resource = project(resource, USER, _param(params, "attributes"), _param(params, "excludedAttributes"))
+        return Response(resource, status=status, headers={"ETag": etag(user.version), "Location": f"{self.base_url}/Users/{user.scim_id}"})
+
+    def get(self, request, resource_id, *args, **kwargs):
+        def work():
+            user = selectors.scim_user_get(integration=self.integration, scim_id=resource_id)
+            activity.note(request, outcome=f"Read user {user.user_name}", resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
+            if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+            if if_none_match and etag(user.version) in [t.strip() for t in if_none_match.split(",")]:
+                return Response(status=304, headers={"ETag": etag(user.version)})
+            return self._respond(request, user)
+
+        return self.perform(request, work)
+
+    def _change(self, request, service, **extra):
+        def work():
+            change = service(
+                integration=self.integration,
+                scim_id=self.kwargs["resource_id"],
+                data=request.data,
+                if_match=request.META.get("HTTP_IF_MATCH"),
+                **extra,
+            )
+            user = change.user
+            activity.note(request, outcome=change.summary, resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
+            return self._respond(request, user)
+
+        return self.perform(request, work)
+
+    def put(self, request, resource_id, *args, **kwargs):
+        return self._change(request, services.scim_user_replace)
+
+    def patch(self, request, resource_id, *args, **kwargs):
+        return self._change(request, services.scim_user_patch, max_operations=settings.SCIM_MAX_PATCH_OPERATIONS)
+
+    def delete(self, request, resource_id, *args, **kwargs):
+        def work():
+            change = services.scim_user_delete(
+                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH")
+            )
+            user = change.user
+            activity.note(request, outcome=change.summary, resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
+            return Response(status=204)
+
+        return self.perform(request, work)
+
+
+class GroupsView(ScimView):
+    def get(self, request, *args, **kwargs):
+        return self._list(request, request.query_params)
+
+    def post(self, request, *args, **kwargs):
+        def work():
+            change = services.scim_group_create(integration=self.integration, data=request.data)
+            group = change.group
+            activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
+            members = selectors.members_by_group([group])[group.pk]
+            resource = group_resource(group, base_url=self.base_url, members=members)
+            return Response(resource, status=201, headers={"Location": resource["meta"]["location"], "ETag": etag(group.version)})
+
+        return self.perform(request, work)
+
+    def _list(self, request, source):
+        def work():
+            from .filtering import group_sort_expression
+
+            params = ListParams(source, GROUP, group_sort_expression)
+            result = selectors.scim_group_list(
+                integration=self.integration, filter_ast=params.filter, page=params.page, order_by=params.order_by
+            )
+            members = selectors.members_by_group(result.items) if params.wants("members") and result.items else {}
+            resources = [
+                project(group_resource(g, base_url=self.base_url, members=members.get(g.pk)), GROUP, params.attributes, params.excluded)
+                for g in result.items
+            ]
+            what = f"filter {params.filter_text!r}" if params.filter_text else "list"
+            activity.note(request, outcome=f"Groups {what}: {result.total} found", resource_type="Group")
+            return Response(_list_body(result, resources))
+
+        return self.perform(request, work)
+
+
+class GroupSearchView(GroupsView):
+    def get(self, request, *args, **kwargs):
+        raise ScimError(405, "Use POST for /.search.")
+
+    def post(self, request, *args, **kwargs):
+        return self._list(request, _search_source(request))
+
+
+class GroupView(ScimView):
+    def _respond(self, request, group, *, after_change: bool = False):
+        params = request.query_params
+        attributes, excluded = _param(params, "attributes"), _param(params, "excludedAttributes")
+        members = None
+        if wants_attribute(GROUP, "members", attributes, excluded):
+            members = selectors.members_by_group([group])[group.pk]
+        resource = project(group_resource(group, base_url=self.base_url, members=members), GROUP, attributes, excluded)
+        return Response(resource, headers={"ETag": etag(group.version), "Location": f"{self.base_url}/Groups/{group.scim_id}"})
+
+    def get(self, request, resource_id, *args, **kwargs):
+        def work():
+            group = selectors.scim_group_get(integration=self.integration, scim_id=resource_id)
+            activity.note(request, outcome=f"Read group {group.display_name}", resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
+            if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+            if if_none_match and etag(group.version) in [t.strip() for t in if_none_match.split(",")]:
+                return Response(status=304, headers={"ETag": etag(group.version)})
+            return self._respond(request, group)
+
+        return self.perform(request, work)
+
+    def _change(self, request, service, **extra):
+        def work():
+            change = service(
+                integration=self.integration,
+                scim_id=self.kwargs["resource_id"],
+                data=request.data,
+                if_match=request.META.get("HTTP_IF_MATCH"),
+                **extra,
+            )
+            group = change.group
+            activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
+            return self._respond(request, group, after_change=True)
+
+        return self.perform(request, work)
+
+    def put(self, request, resource_id, *args, **kwargs):
+        return self._change(request, services.scim_group_replace)
+
+    def patch(self, request, resource_id, *args, **kwargs):
+        return self._change(request, services.scim_group_patch, max_operations=settings.SCIM_MAX_PATCH_OPERATIONS)
+
+    def delete(self, request, resource_id, *args, **kwargs):
+        def work():
+            change = services.scim_group_delete(
+                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH")
+            )
+            group = change.group
+            activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
+            return Response(status=204)
+
+        return self.perform(request, work)
+
+
+class NotFoundView(ScimView):
+    """Any other path under an integration's base URL: a SCIM 404, after authentication."""
+
+    def _not_found(self, request, *args, **kwargs):
+        def work():
+            raise ScimError(404, f"No SCIM endpoint at {request.path}. Resources live at /Users and /Groups.")
+
+        return self.perform(request, work)
+
+    get = post = put = patch = delete = _not_found

@@ -1,0 +1,177 @@
+"""/Groups: teams pushed by the IdP, and every member PATCH shape the IdPs send (issue 3)."""
+
+import pytest
+
+from organizations.models import Team, TeamMembership
+from scim.models import ScimGroup
+
+GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+def member_ids(scim, group_id):
+    response = scim.get(f"/Groups/{group_id}")
+    assert response.status_code == 200, response.content
+    return sorted(m["value"] for m in response.doc.get("members") or [])
+
+
+@pytest.fixture
+def people(scim):
+    return [scim.create_user(f"member{i}@example.test")["id"] for i in range(4)]
+
+
+def ok(response):
+    assert response.status_code in (200, 204), response.content
+    return response
+
+
+class TestGroupLifecycle:
+    def test_create_returns_the_group_with_meta_and_members(self, scim, people):
+        response = scim.post("/Groups", {"schemas": [GROUP_URN], "displayName": "Engineers",
+                                         "externalId": "g-1", "members": [{"value": people[0]}]})
+        assert response.status_code == 201
+        doc = response.doc
+        assert doc["displayName"] == "Engineers" and doc["externalId"] == "g-1"
+        assert [m["value"] for m in doc["members"]] == [people[0]]
+        assert doc["meta"]["resourceType"] == "Group" and response["Location"] == doc["meta"]["location"]
+        team = ScimGroup.objects.get(scim_id=doc["id"]).team
+        assert team.name == "Engineers" and team.members.count() == 1
+
+    def test_display_name_is_unique_in_the_organization(self, scim):
+        scim.create_group("Ops")
+        response = scim.post("/Groups", {"schemas": [GROUP_URN], "displayName": "OPS"})
+        assert response.status_code == 409 and response.doc["scimType"] == "uniqueness"
+
+    def test_entra_create_with_microsoft_schema_urn_and_meta(self, scim):
+        response = scim.post("/Groups", {
+            "schemas": [GROUP_URN, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+            "externalId": "8aa1", "displayName": "Analysts", "meta": {"resourceType": "Group"},
+        })
+        assert response.status_code == 201
+
+    def test_unknown_or_foreign_member_ids_are_refused_by_name_and_change_nothing(self, scim, other_scim, people):
+        stranger = other_scim.create_user("stranger@example.test")["id"]
+        group = scim.create_group("Mixed", [people[0]])
+        response = scim.patch(f"/Groups/{group['id']}", [
+            {"op": "add", "path": "members", "value": [{"value": people[1]}, {"value": stranger}, {"value": "nope"}]},
+        ])
+        assert response.status_code == 400 and response.doc["scimType"] == "invalidValue"
+        assert stranger in response.doc["detail"] and "nope" in response.doc["detail"]
+        assert member_ids(scim, group["id"]) == [people[0]]
+
+    def test_delete_removes_the_team_and_memberships_never_the_users(self, scim, people):
+        group = scim.create_group("Temp", people[:2])
+        assert scim.delete(f"/Groups/{group['id']}").status_code == 204
+        assert scim.get(f"/Groups/{group['id']}").status_code == 404
+        assert not Team.objects.filter(name="Temp").exists()
+        assert not TeamMembership.objects.exists()
+        assert scim.get(f"/Users/{people[0]}").status_code == 200
+
+    def test_users_list_their_groups(self, scim, people):
+        group = scim.create_group("Readers", [people[0]])
+        doc = scim.get(f"/Users/{people[0]}").doc
+        assert [g["value"] for g in doc["groups"]] == [group["id"]]
+        assert doc["groups"][0]["display"] == "Readers"
+
+    def test_deactivated_users_stay_members(self, scim, people):
+        group = scim.create_group("Stay", [people[0]])
+        scim.patch(f"/Users/{people[0]}", [{"op": "replace", "path": "active", "value": False}])
+        assert member_ids(scim, group["id"]) == [people[0]]
+
+    def test_put_replaces_name_and_members(self, scim, people):
+        group = scim.create_group("Before", people[:2])
+        response = scim.put(f"/Groups/{group['id']}", {"schemas": [GROUP_URN], "displayName": "After",
+                                                        "members": [{"value": people[2]}]})
+        assert response.status_code == 200 and response.doc["displayName"] == "After"
+        assert member_ids(scim, group["id"]) == [people[2]]
+
+    def test_filters_used_to_find_groups(self, scim, people):
+        group = scim.create_group("Finance", [people[1]], externalId="fin-1")
+        scim.create_group("Legal")
+        for expression in ['displayName eq "finance"', 'externalId eq "fin-1"', f'id eq "{group["id"]}"',
+                           f'members.value eq "{people[1]}"', f'displayName eq "Finance" and members.value eq "{people[1]}"']:
+            response = scim.client.get(f"{scim.base}/Groups", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+            assert response.status_code == 200, (expression, response.content)
+            assert [r["id"] for r in response.json()["Resources"]] == [group["id"]], expression
+
+
+class TestMemberPatchShapes:
+    @pytest.fixture
+    def group(self, scim, people):
+        return scim.create_group("Team", people[:2])["id"]
+
+    def test_add_with_a_value_list(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "add", "path": "members", "value": [{"value": people[2]}, {"value": people[3]}]}]))
+        assert member_ids(scim, group) == sorted(people)
+
+    def test_adding_someone_already_in_is_a_noop(self, scim, people, group):
+        for _ in range(2):  # JumpCloud repeats adds
+            ok(scim.patch(f"/Groups/{group}", [{"op": "add", "path": "members", "value": [{"value": people[0]}]}]))
+        assert member_ids(scim, group) == sorted(people[:2])
+
+    def test_entra_add_with_null_ref_and_capitalised_op(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": people[2]}]}]))
+        assert member_ids(scim, group) == sorted(people[:3])
+
+    def test_remove_with_a_value_filter(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "remove", "path": f'members[value eq "{people[0]}"]'}]))
+        assert member_ids(scim, group) == [people[1]]
+
+    def test_remove_with_path_members_and_a_value_list_removes_only_those(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "Remove", "path": "members", "value": [{"value": people[1]}]}]))
+        assert member_ids(scim, group) == [people[0]]
+
+    def test_remove_of_members_without_value_empties_the_group(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "remove", "path": "members"}]))
+        assert member_ids(scim, group) == []
+
+    def test_replace_members_with_a_list(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "replace", "path": "members", "value": [{"value": people[3]}]}]))
+        assert member_ids(scim, group) == [people[3]]
+
+    def test_okta_push_now_of_an_empty_group_replaces_with_empty_list(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "replace", "path": "members", "value": []}]))
+        assert member_ids(scim, group) == []
+
+    def test_okta_pathless_rename_with_id_in_the_value(self, scim, people, group):
+        response = ok(scim.patch(f"/Groups/{group}", [{"op": "replace", "value": {"id": group, "displayName": "Renamed"}}]))
+        assert scim.get(f"/Groups/{group}").doc["displayName"] == "Renamed"
+        assert Team.objects.get(scim_group__scim_id=group).name == "Renamed"
+        assert member_ids(scim, group) == sorted(people[:2])
+        assert response.status_code in (200, 204)
+
+    def test_entra_rename_with_path(self, scim, group):
+        ok(scim.patch(f"/Groups/{group}", [{"op": "Replace", "path": "displayName", "value": "Entra name"}]))
+        assert scim.get(f"/Groups/{group}").doc["displayName"] == "Entra name"
+
+    def test_okta_mixed_remove_and_add_in_one_patch(self, scim, people, group):
+        ok(scim.patch(f"/Groups/{group}", [
+            {"op": "remove", "path": f'members[value eq "{people[0]}"]'},
+            {"op": "add", "path": "members", "value": [{"value": people[3], "display": "m3"}]},
+        ]))
+        assert member_ids(scim, group) == sorted([people[1], people[3]])
+
+    def test_renaming_into_a_taken_name_is_a_conflict_and_changes_nothing(self, scim, people, group):
+        scim.create_group("Taken")
+        response = scim.patch(f"/Groups/{group}", [
+            {"op": "add", "path": "members", "value": [{"value": people[3]}]},
+            {"op": "replace", "path": "displayName", "value": "taken"},
+        ])
+        assert response.status_code == 409
+        assert member_ids(scim, group) == sorted(people[:2])
+
+
+class TestQueryCounts:
+    def test_get_with_excluded_members_never_loads_members(self, scim, people, django_assert_max_num_queries):
+        group = scim.create_group("Big", people)
+        with django_assert_max_num_queries(6):
+            response = scim.get(f"/Groups/{group['id']}?excludedAttributes=members")
+        assert "members" not in response.doc
+
+    def test_adding_many_members_costs_a_constant_number_of_queries(self, scim, django_assert_max_num_queries):
+        from tests.factories import make_scim_user
+
+        users = [make_scim_user(scim.integration, f"q{i}@example.test") for i in range(300)]
+        group = scim.create_group("Many")
+        with django_assert_max_num_queries(14):
+            ok(scim.patch(f"/Groups/{group['id']}", [{"op": "add", "path": "members", "value": [{"value": u.scim_id} for u in users]}]))
+        assert len(member_ids(scim, group["id"])) == 300

@@ -1,0 +1,154 @@
+"""What every SCIM answer looks like on the wire: authentication, media types, errors, discovery."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from integrations.services import integration_set_enabled, token_revoke, token_rotate
+from scim.models import RequestRecord
+
+ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def assert_error(response, status, scim_type=None):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/scim+json"), response["Content-Type"]
+    body = json.loads(response.content)
+    assert body["schemas"] == [ERROR_URN] and body["status"] == str(status) and body["detail"]
+    if scim_type:
+        assert body.get("scimType") == scim_type, body
+    return body
+
+
+class TestAuthentication:
+    @pytest.mark.parametrize("header", [None, "", "Bearer", "Basic dXNlcjpwYXNz", "non-token", "Bearer wrong-token"])
+    def test_missing_or_wrong_token_is_a_scim_401(self, scim, header):
+        extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
+        response = scim.client.get(f"{scim.base}/Users", **extra)
+        body = assert_error(response, 401)
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert "org" not in body["detail"].lower()
+
+    def test_bearer_scheme_is_case_insensitive(self, scim):
+        response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"bearer {scim.token}")
+        assert response.status_code == 200
+
+    def test_another_integrations_token_is_refused(self, scim, other_scim):
+        response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {other_scim.token}")
+        assert_error(response, 401)
+
+    def test_revoked_token_is_refused_and_the_refusal_is_recorded(self, scim):
+        token = scim.integration.tokens.get()
+        token_revoke(token=token)
+        assert_error(scim.get("/Users"), 401)
+        record = RequestRecord.objects.filter(integration=scim.integration).latest("id")
+        assert record.status == 401 and "revoked" in record.outcome
+
+    def test_rotation_with_no_grace_ends_the_old_token_now(self, scim):
+        new = token_rotate(integration=scim.integration)
+        assert_error(scim.get("/Users"), 401)
+        assert scim.get("/Users", token=new).status_code == 200
+
+    def test_disabled_integration_is_refused_with_a_clear_error(self, scim):
+        integration_set_enabled(integration=scim.integration, enabled=False)
+        body = assert_error(scim.get("/Users"), 403)
+        assert "disabled" in body["detail"]
+
+    def test_the_token_is_stored_nowhere_in_the_database(self, scim):
+        scim.create_user("scan@example.test")
+        scim.get("/Users")
+        with connection.cursor() as cursor:
+            tables = connection.introspection.table_names(cursor)
+            for table in tables:
+                cursor.execute(f'SELECT * FROM "{table}"')
+                for row in cursor.fetchall():
+                    assert scim.token not in repr(row), table
+                    assert scim.token.split("_", 1)[1] not in repr(row), table
+
+
+class TestMediaTypes:
+    def test_plain_json_with_charset_is_accepted(self, scim):
+        body = json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "json@example.test"})
+        response = scim.client.post(f"{scim.base}/Users", body, content_type="application/json; charset=utf-8",
+                                    HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        assert response.status_code == 201
+        assert response["Content-Type"] == "application/scim+json"
+
+    def test_a_client_asking_for_application_json_gets_it(self, scim):
+        response = scim.get("/Users", HTTP_ACCEPT="application/json") if False else scim.client.get(
+            f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}", HTTP_ACCEPT="application/json")
+        assert response["Content-Type"] == "application/json"
+
+    def test_trailing_slash_or_not_never_redirects(self, scim):
+        for path in ("/Users", "/Users/", "/Groups", "/Groups/", "/ServiceProviderConfig/", "/Schemas/"):
+            response = scim.get(path)
+            assert response.status_code == 200, path
+
+    def test_unknown_path_under_the_base_url_is_a_scim_404(self, scim):
+        assert_error(scim.get("/Nope"), 404)
+
+    def test_unknown_integration_is_a_scim_error_not_html(self, client, db):
+        response = client.get("/scim/v2/" + "0" * 32 + "/Users", HTTP_AUTHORIZATION="Bearer x")
+        assert_error(response, 401)
+        response = client.get("/scim/v2/not-an-id/Users")
+        assert_error(response, 404)
+
+    def test_malformed_json_is_invalid_syntax(self, scim):
+        response = scim.request("POST", "/Users", raw='{"userName": ')
+        assert_error(response, 400, "invalidSyntax")
+
+    def test_a_body_that_is_not_an_object_is_a_clear_400(self, scim):
+        response = scim.request("POST", "/Users", raw="[1, 2]")
+        assert_error(response, 400)
+
+    def test_oversized_body_is_413(self, scim, settings):
+        settings.SCIM_MAX_PAYLOAD_BYTES = 1000
+        response = scim.request("POST", "/Users", raw=json.dumps({"userName": "x" * 2000}))
+        assert_error(response, 413)
+
+    def test_deeply_nested_json_is_refused(self, scim):
+        response = scim.request("POST", "/Users", raw="[" * 5000 + "]" * 5000)
+        assert_error(response, 400, "invalidSyntax")
+
+    def test_unsupported_media_type_is_415(self, scim):
+        response = scim.request("POST", "/Users", raw="<user/>", content_type="application/xml")
+        assert_error(response, 415)
+
+    def test_method_not_allowed_is_a_scim_405(self, scim):
+        assert_error(scim.request("DELETE", "/Users"), 405)
+
+    def test_missing_user_agent_is_fine(self, scim):
+        response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        assert response.status_code == 200
+
+
+class TestDiscovery:
+    def test_service_provider_config_describes_what_is_supported(self, scim):
+        doc = scim.get("/ServiceProviderConfig").doc
+        assert doc["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"]
+        assert doc["patch"]["supported"] is True
+        assert doc["filter"]["supported"] is True and doc["filter"]["maxResults"] >= 100
+        assert doc["authenticationSchemes"][0]["type"] == "oauthbearertoken"
+        assert doc["meta"]["resourceType"] == "ServiceProviderConfig"
+
+    def test_schemas_is_a_list_response_of_schema_resources(self, scim):
+        doc = scim.get("/Schemas").doc
+        assert doc["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
+        ids = {r["id"] for r in doc["Resources"]}
+        assert {"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:core:2.0:Group",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"} <= ids
+        for resource in doc["Resources"]:
+            assert resource["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:Schema"]
+            assert resource["meta"]["resourceType"] == "Schema"
+            single = scim.get(f"/Schemas/{resource['id']}")
+            assert single.status_code == 200 and single.doc["id"] == resource["id"]
+
+    def test_resource_types_name_users_and_groups(self, scim):
+        doc = scim.get("/ResourceTypes").doc
+        by_id = {r["id"]: r for r in doc["Resources"]}
+        assert by_id["User"]["endpoint"] == "/Users"
+        assert by_id["User"]["schemaExtensions"][0]["schema"].endswith("enterprise:2.0:User")
+        assert by_id["Group"]["endpoint"] == "/Groups"
+        assert scim.get("/ResourceTypes/User").doc["id"] == "User"
+        assert_error(scim.get("/ResourceTypes/Nope"), 404)
