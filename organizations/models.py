@@ -130,6 +130,8 @@ class Team(models.Model):
 class TeamMembership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="team_memberships")
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="team_memberships")
+    # The member's label as the IdP sent it (SCIM `members.display`), echoed back as sent.
+    display = models.CharField(max_length=512, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -137,3 +139,6 @@ class TeamMembership(models.Model):
             models.UniqueConstraint(fields=["team", "membership"], name="team_membership_unique"),
         ]
         indexes = [models.Index(fields=["membership", "team"], name="team_membership_by_member")]
+
+    def __str__(self) -> str:
+        return f"{self.membership} in {self.team}"

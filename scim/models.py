@@ -33,7 +33,9 @@ class ScimUser(models.Model):
     user_name = models.CharField(max_length=512)
     external_id = models.CharField(max_length=512, null=True, blank=True)
     display_name = models.CharField(max_length=512, blank=True, default="")
-    active = models.BooleanField(default=True)
+    # NULL when a client removed the attribute (RFC 7644 PATCH remove): unassigned, which grants
+    # access like true; only an explicit false ends it.
+    active = models.BooleanField(null=True, default=True)
     # Every other attribute the IdP sent, under its canonical name (name, emails, title,
     # the enterprise extension under its URN, ...). Never id, meta, groups or password.
     attributes = models.JSONField(default=dict, blank=True)

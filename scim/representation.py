@@ -21,7 +21,8 @@ def user_document(user: ScimUser) -> dict:
         document["externalId"] = user.external_id
     if user.display_name:
         document["displayName"] = user.display_name
-    document["active"] = user.active
+    if user.active is not None:
+        document["active"] = user.active
     document.update(user.attributes)
     return document
 

@@ -122,9 +122,10 @@ def members_by_group(groups: list[ScimGroup]) -> dict[int, list[tuple[str, str]]
             "membership__scim_user__scim_id",
             "membership__scim_user__display_name",
             "membership__scim_user__user_name",
+            "display",
         )
     )
-    for team_id, uid, display, user_name in rows:
+    for team_id, uid, display, user_name, label in rows:
         if uid is not None:
-            result[team_ids[team_id]].append((uid, display or user_name))
+            result[team_ids[team_id]].append((uid, label or display or user_name))
     return result

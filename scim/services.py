@@ -122,7 +122,7 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
         users_of(integration).select_for_update().filter(user_name__iexact=user_name).first()
     )
     if existing is not None:
-        if existing.active or not _same_person(existing, external_id):
+        if existing.active is not False or not _same_person(existing, external_id):
             raise _uniqueness_error(user_name)
         return _restore(integration=integration, user=existing, document=document)
     deleted = (
@@ -143,7 +143,7 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
 
 def _create(*, integration: Integration, document: dict) -> UserChange:
     columns, attributes = _split(document)
-    membership = _membership_for(integration=integration, document=document, active=columns["active"])
+    membership = _membership_for(integration=integration, document=document, active=columns["active"] is not False)
     user = ScimUser.objects.create(
         organization_id=integration.organization_id,
         integration=integration,
@@ -184,7 +184,7 @@ def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> b
     user.user_name = new_name
     user.external_id = columns.get("externalId")
     user.display_name = columns.get("displayName") or ""
-    user.active = bool(columns.get("active", user.active))
+    user.active = columns.get("active")  # absent: removed by the client, i.e. unassigned
     user.attributes = attributes
     user.last_modified = timezone.now()
     user.version = (user.version or 0) + 1
@@ -194,7 +194,7 @@ def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> b
     except IntegrityError:
         raise _uniqueness_error(new_name) from None
     write_user_values(user, attributes, changed_values)
-    _set_membership_active(user.membership, user.active and user.deleted_at is None)
+    _set_membership_active(user.membership, user.active is not False and user.deleted_at is None)
     return True
 
 
@@ -207,9 +207,9 @@ def _taken_in_org(user: ScimUser, user_name: str) -> bool:
 
 
 def _describe_update(before: dict, after: dict, user_name: str) -> str:
-    if before.get("active") and after.get("active") is False:
+    if before.get("active") is not False and after.get("active") is False:
         return f"Deactivated user {user_name}"
-    if before.get("active") is False and after.get("active"):
+    if before.get("active") is False and after.get("active") is not False:
         return f"Reactivated user {user_name}"
     return f"Updated user {user_name}"
 
@@ -221,7 +221,8 @@ def scim_user_replace(*, integration: Integration, scim_id: str, data, if_match:
     before = user_document(user)
     # OneLogin's PUT templates can omit `active`, and omitting externalId must not unlink the
     # person from the IdP: both keep their current values when absent.
-    document.setdefault("active", before["active"])
+    if "active" in before:
+        document.setdefault("active", before["active"])
     if "externalId" not in document and "externalId" in before:
         document["externalId"] = before["externalId"]
     changed = _apply_document(user, document)
@@ -277,11 +278,30 @@ def _member_memberships(integration: Integration, ids) -> dict[str, int]:
     return found
 
 
-def _add_members(team_id: int, membership_ids) -> None:
-    rows = [TeamMembership(team_id=team_id, membership_id=mid) for mid in membership_ids]
-    if rows:
-        # Repeated adds (JumpCloud) and parallel adds are no-ops, never errors or lost members.
-        TeamMembership.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str] | None = None) -> None:
+    """Insert memberships (SCIM id → membership id). Repeated adds (JumpCloud) and parallel adds
+    are no-ops, never errors or lost members; a `display` the IdP sent is kept and echoed."""
+    displays = displays or {}
+    labelled = [
+        TeamMembership(team_id=team_id, membership_id=mid, display=str(displays[uid])[:512])
+        for uid, mid in members.items()
+        if isinstance(displays.get(uid), str)
+    ]
+    plain = [
+        TeamMembership(team_id=team_id, membership_id=mid)
+        for uid, mid in members.items()
+        if not isinstance(displays.get(uid), str)
+    ]
+    if plain:
+        TeamMembership.objects.bulk_create(plain, ignore_conflicts=True, batch_size=5000)
+    if labelled:
+        TeamMembership.objects.bulk_create(
+            labelled, update_conflicts=True, unique_fields=["team", "membership"], update_fields=["display"], batch_size=5000
+        )
+
+
+def _displays(members: list[dict] | None) -> dict[str, str]:
+    return {m["value"]: m["display"] for m in members or [] if isinstance(m.get("display"), str)}
 
 
 def _display_name_taken(integration: Integration, name: str, exclude_pk: int | None = None) -> bool:
@@ -313,7 +333,7 @@ def scim_group_create(*, integration: Integration, data) -> GroupChange:
             )
     except IntegrityError:
         raise _group_conflict(name) from None
-    _add_members(team.pk, members.values())
+    _add_members(team.pk, members, _displays(document.get("members")))
     return GroupChange(group=group, created=True, summary=f"Created group {name} with {len(members)} members")
 
 
@@ -352,7 +372,7 @@ def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match
     renamed = _rename(group, integration, document)
     members = _member_memberships(integration, [m["value"] for m in document.get("members") or []])
     TeamMembership.objects.filter(team_id=group.team_id).exclude(membership_id__in=list(members.values())).delete()
-    _add_members(group.team_id, members.values())
+    _add_members(group.team_id, members, _displays(document.get("members")))
     _touch_group(group, fields=("display_name", "external_id") if renamed else ())
     return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({len(members)} members)")
 
@@ -379,7 +399,7 @@ def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: 
                 parts.append(f"removed {len(delta.remove)} members")
             if adds:
                 parts.append(f"added {len(adds)} members")
-        _add_members(group.team_id, adds.values())
+        _add_members(group.team_id, adds, delta.displays)
     if renamed:
         parts.insert(0, f"renamed to {group.display_name}")
     if renamed or parts:

@@ -23,5 +23,7 @@ urlpatterns = [
     re_path(_BASE + r"/Groups/\.search/?$", views.GroupSearchView.as_view(), name="groups-search"),
     re_path(_BASE + r"/Groups/?$", views.GroupsView.as_view(), name="groups"),
     re_path(_BASE + r"/Groups/" + _ID + r"/?$", views.GroupView.as_view(), name="group"),
+    re_path(_BASE + r"/Bulk/?$", views.BulkView.as_view(), name="bulk"),
+    re_path(_BASE + r"/\.search/?$", views.RootSearchView.as_view(), name="search"),
     re_path(_BASE + r"(?:/.*)?$", views.NotFoundView.as_view(), name="not-found"),
 ]

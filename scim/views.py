@@ -11,7 +11,7 @@ from integrations.models import Integration
 from integrations.selectors import scim_base_url
 from integrations.services import integration_touch
 
-from . import activity, selectors, services
+from . import activity, bulk, selectors, services
 from .authentication import HasIntegration, IntegrationTokenAuthentication
 from .content import PlainJSONParser, PlainJSONRenderer, ScimContentNegotiation, ScimJSONParser, ScimJSONRenderer, TextJSONParser
 from .protocol import discovery
@@ -99,7 +99,7 @@ def _capabilities() -> discovery.Capabilities:
     return discovery.Capabilities(
         max_results=settings.SCIM_MAX_PAGE_SIZE,
         default_page_size=settings.SCIM_DEFAULT_PAGE_SIZE,
-        bulk_supported=False,
+        bulk_supported=True,
         bulk_max_operations=settings.SCIM_BULK_MAX_OPERATIONS,
         bulk_max_payload_bytes=settings.SCIM_MAX_PAYLOAD_BYTES,
     )
@@ -373,6 +373,82 @@ class GroupView(ScimView):
             group = change.group
             activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
             return Response(status=204)
+
+        return self.perform(request, work)
+
+
+def _render(view, kind: str, resource) -> dict:
+    if kind == "Users":
+        return user_resource(resource, base_url=view.base_url)
+    return group_resource(resource, base_url=view.base_url)
+
+
+class BulkView(ScimView):
+    def post(self, request, *args, **kwargs):
+        def work():
+            result = bulk.run_bulk(
+                integration=self.integration,
+                data=request.data,
+                base_url=self.base_url,
+                max_operations=settings.SCIM_BULK_MAX_OPERATIONS,
+                render=lambda kind, resource: _render(self, kind, resource),
+            )
+            activity.note(request, outcome=f"Bulk: {result.operations} operations, {result.failures} failed")
+            return Response(result.response)
+
+        return self.perform(request, work)
+
+
+class RootSearchView(ScimView):
+    """POST /.search at the root (RFC 7644 section 3.4.3): users, then groups, paged as one list.
+    A filter applies to each resource type that defines its attributes."""
+
+    def post(self, request, *args, **kwargs):
+        source = _search_source(request)
+
+        def work():
+            from .filtering import group_filter_q, user_filter_q
+
+            if _param(source, "sortBy") or _param(source, "cursor") is not None:
+                raise bad_request("sortBy and cursor are not supported on a search across resource types.")
+            parts = []
+            errors = []
+            for resource_type, queryset, compile_filter in (
+                (USER, selectors.users_of(self.integration), user_filter_q),
+                (GROUP, selectors.groups_of(self.integration), group_filter_q),
+            ):
+                params = ListParams(source, resource_type, lambda path: None)
+                if params.filter is not None:
+                    try:
+                        queryset = queryset.filter(compile_filter(params.filter))
+                    except ScimError as error:
+                        errors.append(error)
+                        continue
+                parts.append((resource_type, params, queryset.order_by("pk")))
+            if not parts:
+                raise errors[0]
+            page = parts[0][1].page
+            totals = [queryset.count() for _, _, queryset in parts]
+            resources, skip, room = [], page.offset, page.count
+            for (resource_type, params, queryset), total in zip(parts, totals):
+                if room <= 0:
+                    break
+                if skip >= total:
+                    skip -= total
+                    continue
+                rows = list(queryset[skip : skip + room])
+                skip = 0
+                room -= len(rows)
+                if resource_type is USER:
+                    groups = selectors.groups_by_user(rows) if params.wants("groups") and rows else {}
+                    docs = [user_resource(u, base_url=self.base_url, groups=groups.get(u.pk)) for u in rows]
+                else:
+                    members = selectors.members_by_group(rows) if params.wants("members") and rows else {}
+                    docs = [group_resource(g, base_url=self.base_url, members=members.get(g.pk)) for g in rows]
+                resources += [project(doc, resource_type, params.attributes, params.excluded) for doc in docs]
+            total = sum(totals)
+            activity.note(request, outcome=f"Search across resource types: {total} found")
+            return Response(discovery.list_response(resources, total=total, start_index=page.start_index))
 
         return self.perform(request, work)
 

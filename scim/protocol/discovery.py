@@ -19,9 +19,8 @@ class Capabilities:
 
 
 def service_provider_config(caps: Capabilities, *, base_url: str) -> dict:
-    return {
+    config = {
         "schemas": [SERVICE_PROVIDER_CONFIG_URN],
-        "documentationUri": caps.documentation_uri,
         "patch": {"supported": True},
         "bulk": {
             "supported": caps.bulk_supported,
@@ -54,6 +53,9 @@ def service_provider_config(caps: Capabilities, *, base_url: str) -> dict:
             "location": f"{base_url}/ServiceProviderConfig",
         },
     }
+    if caps.documentation_uri:  # an empty string is not a valid URI: leave the key out
+        config["documentationUri"] = caps.documentation_uri
+    return config
 
 
 def schema_documents(*, base_url: str) -> list[dict]:
