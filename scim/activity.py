@@ -5,6 +5,7 @@ record commit together or not at all; a refused request is recorded after its ro
 
 from __future__ import annotations
 
+import re
 import time
 
 from integrations.models import Integration
@@ -28,6 +29,18 @@ AUTH_FAILURES = {
     "revoked": "Refused: the token has been revoked or has expired",
     "disabled": "Refused: the integration is disabled",
 }
+
+
+# A token sent where it does not belong (in the query string, a User-Agent) must not reach the
+# activity record: anything shaped like one of our tokens, and the value of any parameter named
+# like a credential, is replaced before the record is written.
+_TOKEN_SHAPED = re.compile(r"mdscim_[A-Za-z0-9_\-]+")
+_CREDENTIAL_PARAM = re.compile(r"(?i)((?:access_?token|token|password|secret|api_?key|authorization)=)[^&#]*")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    return _CREDENTIAL_PARAM.sub(r"\1" + REDACTED, _TOKEN_SHAPED.sub(REDACTED, text))
 
 
 def detect_idp(request) -> str:
@@ -66,12 +79,12 @@ def record(request, response, *, integration: Integration) -> RequestRecord:
         organization_id=integration.organization_id,
         integration=integration,
         method=request.method[:10],
-        path=request.get_full_path()[:500],
+        path=redact(request.get_full_path())[:500],
         status=response.status_code,
         latency_ms=max(0, latency),
-        client=request.META.get("HTTP_USER_AGENT", "")[:255],
+        client=redact(request.META.get("HTTP_USER_AGENT", ""))[:255],
         client_ip=request.META.get("REMOTE_ADDR") or None,
-        outcome=outcome[:500],
+        outcome=redact(outcome)[:500],
         scim_type=(error.scim_type or "") if error is not None else "",
         resource_type=resource_type[:20],
         resource_id=resource_id[:36],

@@ -25,3 +25,6 @@ def scim_error(response, status: int) -> dict:
     body = json.loads(response.content)
     assert body["schemas"] == [ERROR_URN] and body["status"] == str(status), body
     return body
+
+
+from tests.scim.conftest import other_scim, scim  # noqa: E402,F401 (fixtures: a SCIM client per organization)

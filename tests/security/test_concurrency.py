@@ -1,0 +1,169 @@
+"""IdPs send requests in parallel and retry them. On PostgreSQL, with one real database
+connection per thread, contested and repeated requests leave the data as some serial order of
+them would: one winner for a userName, no lost update, no lost group member."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from integrations.services import integration_create
+from organizations.models import TeamMembership
+from scim.models import RequestRecord, ScimGroup, ScimUser
+from tests.factories import OrganizationFactory
+
+from .conftest import GROUP_URN, PATCH_URN, USER_URN, needs_postgres
+
+pytestmark = [needs_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+class Endpoint:
+    def __init__(self):
+        self.integration, self.token = integration_create(organization=OrganizationFactory())
+        self.base = f"/scim/v2/{self.integration.public_id}"
+
+    def call(self, method, path, body=None, client=None):
+        client = client or Client()
+        response = client.generic(method, self.base + path, data=json.dumps(body) if body is not None else "",
+                                  content_type="application/scim+json", HTTP_AUTHORIZATION=f"Bearer {self.token}")
+        response.doc = json.loads(response.content) if response.content else None
+        return response
+
+    def parallel(self, requests: list[tuple[str, str, dict | None]]):
+        """Send `requests` at once, one thread and one database connection each; return the responses."""
+        barrier = threading.Barrier(len(requests))
+        results = [None] * len(requests)
+
+        def run(index, method, path, body):
+            try:
+                client = Client()
+                barrier.wait(timeout=30)
+                results[index] = self.call(method, path, body, client)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                results[index] = exc
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=run, args=(i, *request)) for i, request in enumerate(requests)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not any(isinstance(r, Exception) or r is None for r in results), results
+        assert not any(r.status_code >= 500 for r in results), [(r.status_code, r.content) for r in results]
+        return results
+
+
+@pytest.fixture
+def ep():
+    endpoint = Endpoint()
+    yield endpoint
+    connection.close()
+
+
+def _user(name, **extra):
+    return {"schemas": [USER_URN], "userName": name, **extra}
+
+
+def test_twenty_parallel_creates_of_one_username_make_one_user_and_nineteen_conflicts(ep):
+    bodies = [_user("Race@Example.test" if i % 2 else "race@example.test", externalId=f"ext-{i}",
+                    emails=[{"value": "race@example.test", "primary": True}]) for i in range(20)]
+    responses = ep.parallel([("POST", "/Users", body) for body in bodies])
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 1, 409: 19}, statuses
+    assert all(r.doc["scimType"] == "uniqueness" for r in responses if r.status_code == 409)
+    assert ScimUser.objects.filter(organization=ep.integration.organization).count() == 1
+    # Every request is on record, the winner's create and the nineteen refusals.
+    assert RequestRecord.objects.filter(integration=ep.integration, method="POST").count() == 20
+
+
+def test_parallel_creates_of_distinct_users_all_succeed(ep):
+    responses = ep.parallel([("POST", "/Users", _user(f"p{i}@example.test")) for i in range(20)])
+    assert Counter(r.status_code for r in responses) == {201: 20}
+    assert ScimUser.objects.filter(organization=ep.integration.organization).count() == 20
+
+
+def test_parallel_patches_of_one_user_lose_no_update(ep):
+    created = ep.call("POST", "/Users", _user("patchy@example.test")).doc
+    requests = [
+        ("PATCH", f"/Users/{created['id']}", {"schemas": [PATCH_URN], "Operations": [
+            {"op": "add", "path": "phoneNumbers", "value": [{"value": f"+1555000{i:04d}", "type": "work"}]},
+            {"op": "replace", "path": "title", "value": f"title {i}"},
+        ]})
+        for i in range(15)
+    ]
+    responses = ep.parallel(requests)
+    assert Counter(r.status_code for r in responses) == {200: 15}
+    final = ep.call("GET", f"/Users/{created['id']}").doc
+    phones = sorted(p["value"] for p in final["phoneNumbers"])
+    assert phones == sorted(f"+1555000{i:04d}" for i in range(15))
+    # Some serial order: the title is the one of some PATCH, and the version counted every one.
+    assert final["title"] in {f"title {i}" for i in range(15)}
+    versions = sorted(int(r.doc["meta"]["version"].strip('W/"')) for r in responses)
+    assert len(set(versions)) == 15, versions
+
+
+def test_parallel_member_adds_keep_every_member(ep):
+    users = [ep.call("POST", "/Users", _user(f"m{i}@example.test")).doc["id"] for i in range(20)]
+    group = ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Everyone"}).doc
+    requests = [
+        ("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": user_id}]}]})
+        for user_id in users
+    ]
+    responses = ep.parallel(requests)
+    assert all(r.status_code in (200, 204) for r in responses), [r.status_code for r in responses]
+    team = ScimGroup.objects.get(scim_id=group["id"]).team_id
+    assert TeamMembership.objects.filter(team_id=team).count() == 20
+    listed = ep.call("GET", f"/Groups/{group['id']}").doc
+    assert sorted(m["value"] for m in listed["members"]) == sorted(users)
+
+
+def test_parallel_adds_and_removes_of_different_members_keep_the_untouched_ones(ep):
+    users = [ep.call("POST", "/Users", _user(f"r{i}@example.test")).doc["id"] for i in range(10)]
+    group = ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Half",
+                                        "members": [{"value": u} for u in users[:5]]}).doc
+    requests = [("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
+        {"op": "remove", "path": f'members[value eq "{u}"]'}]}) for u in users[:3]]
+    requests += [("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
+        {"op": "add", "path": "members", "value": [{"value": u}]}]}) for u in users[5:]]
+    ep.parallel(requests)
+    listed = ep.call("GET", f"/Groups/{group['id']}").doc
+    assert sorted(m["value"] for m in listed["members"]) == sorted(users[3:])
+
+
+def test_retried_requests_are_idempotent(ep):
+    user = _user("retry@example.test", externalId="okta-1")
+    first = ep.parallel([("POST", "/Users", user)] * 5)
+    assert sorted(r.status_code for r in first) == [201, 409, 409, 409, 409]
+    user_id = next(r.doc["id"] for r in first if r.status_code == 201)
+    group = ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Retried"}).doc
+    add = ("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
+        {"op": "add", "path": "members", "value": [{"value": user_id}]}]})
+    ep.parallel([add] * 5)
+    members = ep.call("GET", f"/Groups/{group['id']}").doc["members"]
+    assert [m["value"] for m in members] == [user_id]
+    put = ("PUT", f"/Users/{user_id}", _user("retry@example.test", externalId="okta-1", title="Engineer"))
+    results = ep.parallel([put] * 5)
+    assert {r.status_code for r in results} == {200}
+    assert {json.dumps({k: v for k, v in r.doc.items() if k != "meta"}, sort_keys=True) for r in results} == {
+        json.dumps({k: v for k, v in ep.call("GET", f"/Users/{user_id}").doc.items() if k != "meta"}, sort_keys=True)
+    }
+    deletes = ep.parallel([("DELETE", f"/Users/{user_id}", None)] * 5)
+    assert sorted(r.status_code for r in deletes) == [204, 404, 404, 404, 404]
+    # A retried POST of a deleted person brings the same person back, once.
+    again = ep.parallel([("POST", "/Users", user)] * 5)
+    assert sorted(r.status_code for r in again) == [201, 409, 409, 409, 409]
+    assert ScimUser.objects.filter(organization=ep.integration.organization).count() == 1
+
+
+def test_parallel_group_creates_of_one_name_make_one_group(ep):
+    responses = ep.parallel([("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Admins" if i % 2 else "ADMINS"})
+                             for i in range(10)])
+    assert Counter(r.status_code for r in responses) == {201: 1, 409: 9}
+    assert ScimGroup.objects.filter(organization=ep.integration.organization).count() == 1
