@@ -57,12 +57,13 @@ def group_document(group: ScimGroup) -> dict:
 
 
 def group_resource(group: ScimGroup, *, base_url: str, members: list[tuple[str, str]] | None = None) -> dict:
-    """`members` None means "not loaded" (excludedAttributes=members): the key is left out."""
+    """`members` None means "not loaded" (excludedAttributes=members): the key is left out.
+    A member's `display` is echoed only when the IdP sent one (it is the IdP's label)."""
     resource = {"schemas": [GROUP_URN], "id": group.scim_id}
     resource.update(group_document(group))
     if members is not None:
         resource["members"] = [
-            {"value": uid, "display": name, "$ref": f"{base_url}/Users/{uid}", "type": "User"}
+            {"value": uid, **({"display": name} if name else {}), "$ref": f"{base_url}/Users/{uid}", "type": "User"}
             for uid, name in members
         ]
     resource["meta"] = {

@@ -222,7 +222,7 @@ GROUP_SCHEMA = Schema(
         Attribute("members", COMPLEX, multi_valued=True, sub_attributes=(
             Attribute("value", case_exact=True, mutability=IMMUTABLE),
             Attribute("$ref", REFERENCE, case_exact=True, mutability=IMMUTABLE, reference_types=("User",)),
-            Attribute("display", mutability=READ_ONLY),
+            Attribute("display"),  # the IdP's label for the member, stored and echoed as sent
             Attribute("type", mutability=IMMUTABLE, canonical_values=("User",)),
         )),
     ),
