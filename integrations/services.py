@@ -13,8 +13,16 @@ from organizations.models import Organization
 from .models import AuditEvent, AuthType, Integration, IntegrationToken
 from .tokens import generate_token
 
+STAFF_NOTE = " (by staff, in Django admin)"
 
-def audit(*, organization, action: str, summary: str, actor=None, integration=None) -> AuditEvent:
+
+def audit(
+    *, organization, action: str, summary: str, actor=None, integration=None, staff: bool = False
+) -> AuditEvent:
+    """Record who did what. `staff` marks a change made by our staff in Django admin, so the
+    organization's admins can tell it from their own."""
+    if staff:
+        summary = f"{summary.rstrip('.')}{STAFF_NOTE}."
     return AuditEvent.objects.create(
         organization=organization, integration=integration, actor=actor, action=action, summary=summary
     )
@@ -49,7 +57,9 @@ def _issue_token(*, integration: Integration, created_by=None) -> str:
 
 
 @transaction.atomic
-def token_rotate(*, integration: Integration, actor=None, grace: timedelta = timedelta(0)) -> str:
+def token_rotate(
+    *, integration: Integration, actor=None, staff: bool = False, grace: timedelta = timedelta(0)
+) -> str:
     """Issue a new token; the current ones stop working now, or when `grace` has passed."""
     now = timezone.now()
     ends = now + grace
@@ -61,6 +71,7 @@ def token_rotate(*, integration: Integration, actor=None, grace: timedelta = tim
         organization=integration.organization,
         integration=integration,
         actor=actor,
+        staff=staff,
         action="token.rotated",
         summary=f"Rotated the token; the previous token stops working {when}.",
     )
@@ -68,7 +79,7 @@ def token_rotate(*, integration: Integration, actor=None, grace: timedelta = tim
 
 
 @transaction.atomic
-def token_revoke(*, token: IntegrationToken, actor=None) -> None:
+def token_revoke(*, token: IntegrationToken, actor=None, staff: bool = False) -> None:
     now = timezone.now()
     if token.revoked_at is None or token.revoked_at > now:
         token.revoked_at = now
@@ -77,26 +88,32 @@ def token_revoke(*, token: IntegrationToken, actor=None) -> None:
         organization=token.integration.organization,
         integration=token.integration,
         actor=actor,
+        staff=staff,
         action="token.revoked",
         summary=f"Revoked token {token.prefix}….",
     )
 
 
 @transaction.atomic
-def integration_set_enabled(*, integration: Integration, enabled: bool, actor=None) -> None:
+def integration_set_enabled(
+    *, integration: Integration, enabled: bool, actor=None, staff: bool = False
+) -> None:
     integration.status = Integration.Status.ACTIVE if enabled else Integration.Status.DISABLED
     integration.save(update_fields=["status"])
     audit(
         organization=integration.organization,
         integration=integration,
         actor=actor,
+        staff=staff,
         action="integration.enabled" if enabled else "integration.disabled",
-        summary="Enabled the integration." if enabled else "Disabled the integration: the IdP's requests are refused.",
+        summary="Enabled the integration."
+        if enabled
+        else "Disabled the integration: the IdP's requests are refused.",
     )
 
 
 @transaction.atomic
-def integration_delete(*, integration: Integration, actor=None) -> None:
+def integration_delete(*, integration: Integration, actor=None, staff: bool = False) -> None:
     """Delete the integration and its tokens. Provisioned people and teams stay; they are simply
     no longer managed by SCIM."""
     organization = integration.organization
@@ -105,18 +122,40 @@ def integration_delete(*, integration: Integration, actor=None) -> None:
         organization=organization,
         integration=None,
         actor=actor,
+        staff=staff,
         action="integration.deleted",
         summary=f"Deleted SCIM integration “{name}”; its users and groups stay in the organization.",
     )
     integration.delete()
 
 
-def integration_touch(*, integration: Integration, client: str, idp: str, token: IntegrationToken | None) -> None:
+@transaction.atomic
+def integration_rename(*, integration: Integration, name: str, actor=None, staff: bool = False) -> None:
+    old = integration.name
+    if old == name:
+        return
+    integration.name = name
+    integration.save(update_fields=["name"])
+    audit(
+        organization=integration.organization,
+        integration=integration,
+        actor=actor,
+        action="integration.renamed",
+        summary=f"Renamed the integration from “{old}” to “{name}”.",
+        staff=staff,
+    )
+
+
+def integration_touch(
+    *, integration: Integration, client: str, idp: str, token: IntegrationToken | None
+) -> None:
     """Note that the IdP reached us. Written at most once a minute per integration so a busy
     IdP does not cause a write on every request."""
     now = timezone.now()
     stale = now - timedelta(seconds=60)
-    if integration.last_request_at and integration.last_request_at > stale and integration.last_client == client[:255]:
+    recent = integration.last_request_at and integration.last_request_at > stale
+    newly_recognised = bool(idp) and idp != integration.detected_idp
+    if recent and integration.last_client == client[:255] and not newly_recognised:
         return
     Integration.objects.filter(pk=integration.pk).update(
         last_request_at=now, last_client=client[:255], detected_idp=idp or integration.detected_idp

@@ -12,14 +12,25 @@ from integrations.models import Integration
 
 from .models import RequestRecord
 
+OKTA, ENTRA, ONELOGIN, JUMPCLOUD = "Okta", "Microsoft Entra ID", "OneLogin", "JumpCloud"
+
+# Substrings of a User-Agent, lower case. Okta: "Okta SCIM Client 1.0.0" in provisioning,
+# "OKTA SCIM Integration" in its conformance suite (OKTA-REF, OKTA-SPECTEST). The others have no
+# documented User-Agent; their names are matched if they ever send one.
 IDP_SIGNATURES = (
-    ("okta", "Okta"),
-    ("azure", "Microsoft Entra ID"),
-    ("microsoft", "Microsoft Entra ID"),
-    ("entra", "Microsoft Entra ID"),
-    ("onelogin", "OneLogin"),
-    ("jumpcloud", "JumpCloud"),
+    ("okta", OKTA),
+    ("onelogin", ONELOGIN),
+    ("jumpcloud", JUMPCLOUD),
+    ("microsoft", ENTRA),
+    ("azure", ENTRA),
+    ("entra", ENTRA),
 )
+ENTRA_URL_FLAG = "aadoptscim062020"
+_GUID_LOOKUP = re.compile(
+    r'^\s*(username|externalid|displayname)\s+eq\s+"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"\s*$',
+    re.IGNORECASE,
+)
+_ENTRA_OPS = {"Add", "Replace", "Remove"}
 
 AUTH_FAILURES = {
     "missing": "Refused: no bearer token was sent",
@@ -44,14 +55,45 @@ def redact(text: str) -> str:
 
 
 def detect_idp(request) -> str:
-    """Which identity provider sent the request, from its User-Agent or Entra's URL flag."""
+    """Which identity provider sent the request, or "" when nothing says so for sure.
+
+    A User-Agent naming the IdP decides. Without one, only what Entra alone is documented to do
+    counts (IDP-BEHAVIORS section 3): the `aadOptscim062020` flag on the Tenant URL, Test
+    Connection's lookup of a random GUID, `excludedAttributes=members` on group reads, and its
+    default PATCH dialect (capitalised ops, "True"/"False" strings). Other clients that send no
+    User-Agent (the runner of our case files, curl without -A) stay unnamed rather than named
+    wrongly."""
     agent = request.META.get("HTTP_USER_AGENT", "").lower()
     for needle, name in IDP_SIGNATURES:
         if needle in agent:
             return name
-    if "aadoptscim062020" in request.META.get("QUERY_STRING", "").lower():
-        return "Microsoft Entra ID"
-    return ""
+    if ENTRA_URL_FLAG in request.META.get("QUERY_STRING", "").lower():
+        return ENTRA
+    if agent:
+        return ""
+    return ENTRA if _entra_fingerprint(request) else ""
+
+
+def _entra_fingerprint(request) -> bool:
+    query = getattr(request, "query_params", None) or request.GET
+    method = request.method
+    if method == "GET":
+        if _GUID_LOOKUP.match(query.get("filter") or ""):
+            return True
+        excluded = (query.get("excludedAttributes") or "").strip().lower()
+        return excluded == "members" and "/groups" in request.path.lower()
+    if method == "PATCH":
+        try:
+            body = request.data
+        except Exception:  # noqa: BLE001 - a body we could not read tells us nothing
+            return False
+        operations = body.get("Operations") if isinstance(body, dict) else None
+        for operation in operations if isinstance(operations, list) else []:
+            if not isinstance(operation, dict):
+                continue
+            if operation.get("op") in _ENTRA_OPS or operation.get("value") in ("True", "False"):
+                return True
+    return False
 
 
 def start(request) -> None:
@@ -64,6 +106,37 @@ def note(request, *, outcome: str = "", resource_type: str = "", resource_id: st
     request.scim_resource = (resource_type, resource_id, resource_name)
 
 
+_URL_RESOURCE_TYPES = {
+    "users": "User",
+    "users-search": "User",
+    "user": "User",
+    "groups": "Group",
+    "groups-search": "Group",
+    "group": "Group",
+}
+
+
+def _resource_from_url(request) -> tuple[str, str]:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "", ""
+    resource_type = _URL_RESOURCE_TYPES.get(match.url_name or "", "")
+    resource_id = match.kwargs.get("resource_id", "") if resource_type else ""
+    return resource_type, resource_id
+
+
+def _attempted_name(request, resource_type: str) -> str:
+    """The userName (or group displayName) a failed create or replace was about, from the body
+    already parsed (never parsing it here: the body may be what failed)."""
+    if request.method not in ("POST", "PUT") or not resource_type:
+        return ""
+    data = getattr(request, "_full_data", None)
+    if not isinstance(data, dict):
+        return ""
+    value = data.get("userName" if resource_type == "User" else "displayName")
+    return value if isinstance(value, str) else ""
+
+
 def record(request, response, *, integration: Integration) -> RequestRecord:
     started = getattr(request, "scim_started", None)
     latency = int((time.monotonic() - started) * 1000) if started else 0
@@ -71,10 +144,18 @@ def record(request, response, *, integration: Integration) -> RequestRecord:
     resource_type, resource_id, resource_name = getattr(request, "scim_resource", ("", "", ""))
     if error is not None:
         failure = getattr(request, "scim_auth_failure", None)
-        outcome = AUTH_FAILURES.get(failure) if response.status_code == 401 and failure else None
+        # 401 for a bad token, 403 for a disabled integration: both are refusals at the door.
+        outcome = AUTH_FAILURES.get(failure) if response.status_code in (401, 403) and failure else None
         outcome = outcome or error.detail
     else:
         outcome = getattr(request, "scim_outcome", "") or ""
+    if not resource_type:
+        # A request that failed before the view noted its resource: take it from the URL, so the
+        # admin's "Users"/"Groups" filter and a person's history still find the failure.
+        resource_type, url_id = _resource_from_url(request)
+        resource_id = resource_id or url_id
+    if error is not None and not resource_name:
+        resource_name = _attempted_name(request, resource_type)
     return RequestRecord.objects.create(
         organization_id=integration.organization_id,
         integration=integration,

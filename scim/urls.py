@@ -8,7 +8,9 @@ from . import views
 
 app_name = "scim"
 
-_BASE = r"^(?P<integration_id>[0-9a-fA-F]{32})"
+# `/*`: a base URL pasted with a trailing slash (OneLogin's examples end in one) makes IdPs that
+# append "/Users" send `<id>//Users`; that is the same endpoint, not a 404.
+_BASE = r"^(?P<integration_id>[0-9a-fA-F]{32})/*"
 _ID = r"(?P<resource_id>[^/]+)"
 
 urlpatterns = [
