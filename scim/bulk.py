@@ -51,6 +51,14 @@ def _resolve_references(value, created: dict[str, str]):
     return value
 
 
+def _resolve_path(path: str, created: dict[str, str]) -> str:
+    """`/Users/bulkId:u1` → `/Users/<id of the user created by operation u1>`."""
+    head, _, last = path.rstrip("/").rpartition("/")
+    if BULK_ID_REFERENCE.match(last):
+        return f"{head}/{_resolve_references(last, created)}"
+    return path
+
+
 def run_bulk(*, integration: Integration, data, base_url: str, max_operations: int,
              render: Callable[[str, object], dict]) -> BulkResult:
     if not isinstance(data, dict):
@@ -92,7 +100,7 @@ def _run_one(integration, operation, created, base_url, render) -> dict:
     try:
         if not isinstance(operation, dict):
             raise invalid_syntax("Each bulk operation must be a JSON object.")
-        path = _resolve_references(str(_key(operation, "path") or ""), created)
+        path = _resolve_path(str(_key(operation, "path") or ""), created)
         match = PATH.match(path)
         if method not in ("POST", "PUT", "PATCH", "DELETE") or match is None:
             raise invalid_syntax(f"Unsupported bulk operation {method} {path!r}: use POST /Users or /Groups, or PUT/PATCH/DELETE on /Users/{{id}} or /Groups/{{id}}.")

@@ -15,7 +15,7 @@ class ScimClient:
         self.base = f"/scim/v2/{integration.public_id}"
 
     def request(self, method, path, body=None, *, token=None, content_type="application/scim+json", raw=None, **headers):
-        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        extra = {k if k.startswith("HTTP_") else f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
         auth = self.token if token is None else token
         if auth:
             extra["HTTP_AUTHORIZATION"] = f"Bearer {auth}"

@@ -1,0 +1,188 @@
+"""The rest of RFC 7644 over HTTP (issue 4): projection, sorting, search, ETags, cursors, Bulk."""
+
+import pytest
+
+from tests.factories import make_scim_user
+
+USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+
+
+def listing(scim, path="/Users", **params):
+    response = scim.client.get(f"{scim.base}{path}", params, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+class TestProjection:
+    def test_attributes_returns_only_those_plus_id_and_schemas(self, scim):
+        doc = scim.create_user("proj@example.test", title="T", name={"givenName": "G", "familyName": "F"})
+        got = scim.client.get(f"{scim.base}/Users/{doc['id']}", {"attributes": "name.givenName,title"},
+                              HTTP_AUTHORIZATION=f"Bearer {scim.token}").json()
+        assert got == {"schemas": doc["schemas"], "id": doc["id"], "name": {"givenName": "G"}, "title": "T"}
+
+    def test_excluded_attributes_never_removes_id(self, scim):
+        doc = scim.create_user("excl@example.test", title="T")
+        got = scim.client.get(f"{scim.base}/Users/{doc['id']}", {"excludedAttributes": "title,id,meta"},
+                              HTTP_AUTHORIZATION=f"Bearer {scim.token}").json()
+        assert "title" not in got and "meta" not in got and got["id"] == doc["id"]
+
+    def test_list_projection_applies_to_every_resource(self, scim):
+        scim.create_user("a@example.test", title="A")
+        body = listing(scim, attributes="userName")
+        assert set(body["Resources"][0]) == {"schemas", "id", "userName"}
+
+
+class TestSortingAndSearch:
+    def test_sort_by_user_name_both_ways(self, scim):
+        for name in ("carol@example.test", "alice@example.test", "Bob@example.test"):
+            scim.create_user(name)
+        up = [r["userName"] for r in listing(scim, sortBy="userName")["Resources"]]
+        down = [r["userName"] for r in listing(scim, sortBy="userName", sortOrder="descending")["Resources"]]
+        assert up == ["alice@example.test", "Bob@example.test", "carol@example.test"]
+        assert down == list(reversed(up))
+
+    def test_post_search_on_users(self, scim):
+        scim.create_user("find@example.test")
+        scim.create_user("other@example.test")
+        response = scim.post("/Users/.search", {"schemas": [SEARCH], "filter": 'userName sw "find"', "attributes": ["userName"]})
+        assert response.status_code == 200
+        assert [r["userName"] for r in response.doc["Resources"]] == ["find@example.test"]
+
+    def test_search_with_count_zero_returns_only_the_total(self, scim):
+        scim.create_user("x@example.test")
+        response = scim.post("/Users/.search", {"schemas": [SEARCH], "count": 0})
+        assert response.doc["totalResults"] == 1 and not response.doc.get("Resources")
+
+    def test_search_at_the_root_spans_users_and_groups(self, scim):
+        user = scim.create_user("root@example.test")
+        group = scim.create_group("Root group")
+        response = scim.post("/.search", {"schemas": [SEARCH]})
+        assert response.status_code == 200
+        assert {r["id"] for r in response.doc["Resources"]} == {user["id"], group["id"]}
+        response = scim.post("/.search", {"schemas": [SEARCH], "filter": 'displayName eq "Root group"'})
+        assert [r["id"] for r in response.doc["Resources"]] == [group["id"]]
+
+    def test_get_on_search_is_not_allowed(self, scim):
+        assert scim.get("/Users/.search").status_code == 405
+
+
+class TestETags:
+    def test_every_resource_carries_its_version(self, scim):
+        doc = scim.create_user("etag@example.test")
+        response = scim.get(f"/Users/{doc['id']}")
+        assert response["ETag"] == doc["meta"]["version"] == response.doc["meta"]["version"]
+
+    def test_if_none_match_with_the_current_version_is_304(self, scim):
+        doc = scim.create_user("cache@example.test")
+        response = scim.get(f"/Users/{doc['id']}", HTTP_IF_NONE_MATCH=doc["meta"]["version"])
+        assert response.status_code == 304
+
+    def test_if_match_with_a_stale_version_is_412_and_changes_nothing(self, scim):
+        doc = scim.create_user("stale@example.test", title="Before")
+        scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "Now"}])
+        response = scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "Lost"}],
+                              HTTP_IF_MATCH=doc["meta"]["version"])
+        assert response.status_code == 412
+        assert scim.get(f"/Users/{doc['id']}").doc["title"] == "Now"
+
+    def test_if_match_with_the_current_version_succeeds(self, scim):
+        doc = scim.create_user("fresh@example.test")
+        response = scim.put(f"/Users/{doc['id']}", {"schemas": [USER_URN], "userName": "fresh@example.test", "title": "X"},
+                            HTTP_IF_MATCH=doc["meta"]["version"])
+        assert response.status_code == 200 and response.doc["meta"]["version"] != doc["meta"]["version"]
+
+    def test_version_changes_with_every_change_and_delete_honours_if_match(self, scim):
+        doc = scim.create_user("del@example.test")
+        assert scim.delete(f"/Users/{doc['id']}", HTTP_IF_MATCH='W/"999"').status_code == 412
+        assert scim.delete(f"/Users/{doc['id']}", HTTP_IF_MATCH=doc["meta"]["version"]).status_code == 204
+
+    def test_service_provider_config_advertises_etags(self, scim):
+        assert scim.get("/ServiceProviderConfig").doc["etag"]["supported"] is True
+
+
+class TestCursorPagination:
+    def test_cursor_pages_walk_every_user_once_despite_concurrent_changes(self, scim):
+        users = [make_scim_user(scim.integration, f"c{i:02d}@example.test") for i in range(7)]
+        first = listing(scim, cursor="", count=3)
+        assert [r["userName"] for r in first["Resources"]] == [u.user_name for u in users[:3]]
+        # a user on a later page is deleted and a new one arrives between pages
+        scim.delete(f"/Users/{users[4].scim_id}")
+        newcomer = make_scim_user(scim.integration, "late@example.test")
+        seen = [r["userName"] for r in first["Resources"]]
+        page = first
+        while "nextCursor" in page:
+            page = listing(scim, cursor=page["nextCursor"], count=3)
+            seen += [r["userName"] for r in page["Resources"]]
+        expected = [u.user_name for u in users if u is not users[4]] + [newcomer.user_name]
+        assert seen == expected
+
+    def test_a_cursor_we_did_not_issue_is_refused(self, scim):
+        response = scim.client.get(f"{scim.base}/Users", {"cursor": "garbage!!"}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        assert response.status_code == 400 and response.json()["scimType"] == "invalidCursor"
+
+    def test_cursor_and_start_index_together_are_refused(self, scim):
+        response = scim.client.get(f"{scim.base}/Users", {"cursor": "", "startIndex": 2}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        assert response.status_code == 400
+
+
+class TestQueryCounts:
+    @pytest.mark.parametrize("size", [5, 40])
+    def test_list_filter_and_cursor_pages_cost_the_same_whatever_their_size(self, scim, size, django_assert_max_num_queries):
+        for i in range(size):
+            make_scim_user(scim.integration, f"p{i}@example.test",
+                           attributes={"emails": [{"value": f"p{i}@example.test", "type": "work"}]})
+        listing(scim)  # the first request of a minute also notes that the IdP reached us
+        for params in ({}, {"filter": 'emails.value co "@example.test"'}, {"cursor": "", "count": 30}):
+            with django_assert_max_num_queries(8):
+                body = listing(scim, **params)
+            assert body["totalResults"] == size
+
+
+class TestBulk:
+    def test_bulk_creates_with_bulk_id_references_and_reports_each_operation(self, scim):
+        response = scim.post("/Bulk", {
+            "schemas": [BULK],
+            "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "u1", "data": {"schemas": [USER_URN], "userName": "bulk1@example.test"}},
+                {"method": "POST", "path": "/Groups", "bulkId": "g1", "data": {
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Bulk team",
+                    "members": [{"value": "bulkId:u1"}]}},
+                {"method": "PATCH", "path": "/Users/bulkId:u1", "data": {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "title", "value": "Bulked"}]}},
+            ],
+        })
+        assert response.status_code == 200
+        ops = response.doc["Operations"]
+        assert [op["status"] for op in ops] == ["201", "201", "200"]
+        user_id = ops[0]["location"].rsplit("/", 1)[1]
+        group = scim.get("/Groups/" + ops[1]["location"].rsplit("/", 1)[1]).doc
+        assert [m["value"] for m in group["members"]] == [user_id]
+        assert scim.get(f"/Users/{user_id}").doc["title"] == "Bulked"
+
+    def test_fail_on_errors_stops_after_that_many_failures(self, scim):
+        scim.create_user("exists@example.test")
+        ops = [{"method": "POST", "path": "/Users", "bulkId": f"b{i}", "data": {"userName": "exists@example.test"}} for i in range(3)]
+        ops.append({"method": "POST", "path": "/Users", "bulkId": "ok", "data": {"userName": "new@example.test"}})
+        response = scim.post("/Bulk", {"schemas": [BULK], "failOnErrors": 2, "Operations": ops})
+        assert [op["status"] for op in response.doc["Operations"]] == ["409", "409"]
+        assert response.doc["Operations"][0]["response"]["scimType"] == "uniqueness"
+
+    def test_too_many_operations_is_413(self, scim, settings):
+        settings.SCIM_BULK_MAX_OPERATIONS = 2
+        ops = [{"method": "DELETE", "path": f"/Users/{i}"} for i in range(3)]
+        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": ops})
+        assert response.status_code == 413 and response.doc["status"] == "413"
+
+    def test_bulk_limits_are_advertised(self, scim):
+        bulk = scim.get("/ServiceProviderConfig").doc["bulk"]
+        assert bulk["supported"] is True and bulk["maxOperations"] >= 1 and bulk["maxPayloadSize"] >= 1024
+
+    def test_a_reference_to_an_unknown_bulk_id_fails_that_operation_only(self, scim):
+        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
+            {"method": "PATCH", "path": "/Users/bulkId:nope", "data": {"Operations": [{"op": "replace", "path": "title", "value": "x"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "fine", "data": {"userName": "fine@example.test"}},
+        ]})
+        assert [op["status"] for op in response.doc["Operations"]] == ["409", "201"]
