@@ -13,7 +13,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
-from .protocol.errors import ScimError, invalid_syntax
+from .protocol.errors import INVALID_VALUE, ScimError, invalid_syntax
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 MAX_JSON_DEPTH = 32
@@ -35,6 +35,33 @@ def _depth(value, limit: int) -> int:
     return deepest
 
 
+def unstorable_text(text: str) -> bool:
+    """NUL (PostgreSQL text cannot hold it) or a lone surrogate (not a character: JSON allows
+    "\\ud800" escapes, UTF-8 cannot encode them)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _holds_unstorable(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if unstorable_text(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def decode_json_body(raw: bytes):
     limit = settings.SCIM_MAX_PAYLOAD_BYTES
     if len(raw) > limit:
@@ -51,6 +78,9 @@ def decode_json_body(raw: bytes):
         raise invalid_syntax(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
     if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise invalid_syntax(f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels.")
+    if _holds_unstorable(data):
+        raise ScimError(400, "The request body holds a NUL character or an unpaired surrogate (\\u0000, \\ud800-\\udfff), "
+                        "which no attribute can store.", INVALID_VALUE)
     return data
 
 

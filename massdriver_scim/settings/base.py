@@ -42,6 +42,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "massdriver_scim.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "scim.middleware.ScimSafetyNetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -87,6 +88,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login guessing: after LOGIN_FAILURE_LIMIT failures for one email from one address, that pair
+# is refused for LOGIN_LOCKOUT_SECONDS (organizations/backends.py; 0 turns it off).
+AUTHENTICATION_BACKENDS = ["organizations.backends.LoginThrottlingBackend"]
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -116,6 +123,13 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts, styles, images and forms from this site only; no framing, no plugins, no <base>.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
 
 # Request bodies: SCIM payloads are small; a larger body is refused with 413 before parsing.
 SCIM_MAX_PAYLOAD_BYTES = env.int("SCIM_MAX_PAYLOAD_BYTES", default=1_048_576)

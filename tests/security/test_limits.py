@@ -1,0 +1,223 @@
+"""Limits on what a client may send, each refused with a SCIM error (never a 5xx), each advertised
+where SCIM has a place for it; the per-integration rate limit; any Unicode round-trips exactly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.cache import cache
+
+from tests.scim.conftest import ScimClient
+
+from .conftest import GROUP_URN, PATCH_URN, USER_URN, scim_error
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_body_over_the_limit_is_a_scim_413_and_the_limit_is_advertised(scim, settings):
+    settings.SCIM_MAX_PAYLOAD_BYTES = 2000
+    config = scim.get("/ServiceProviderConfig").doc
+    assert config["bulk"]["maxPayloadSize"] == 2000
+    big = {"schemas": [USER_URN], "userName": "big@example.test", "title": "x" * 3000}
+    scim_error(scim.post("/Users", big), 413)
+    # Even without a Content-Length the body is read only up to the limit.
+    response = scim.client.generic("POST", f"{scim.base}/Users", data=json.dumps(big), content_type="application/scim+json",
+                                   HTTP_AUTHORIZATION=f"Bearer {scim.token}", CONTENT_LENGTH="")
+    assert response.status_code in (400, 413)
+    assert scim.post("/Users", {"schemas": [USER_URN], "userName": "small@example.test"}).status_code == 201
+
+
+def test_json_nested_deeper_than_the_limit_is_refused(scim):
+    deep = {"schemas": [USER_URN], "userName": "deep@example.test"}
+    node = deep
+    for _ in range(40):
+        node["x"] = {}
+        node = node["x"]
+    body = scim_error(scim.post("/Users", deep), 400)
+    assert body["scimType"] == "invalidSyntax"
+    # Far deeper than Python's recursion limit: still a clean 400.
+    raw = '{"a":' * 100_000 + "1" + "}" * 100_000
+    scim_error(scim.request("POST", "/Users", raw=raw), 400)
+
+
+def test_a_filter_longer_than_the_limit_is_refused(scim, settings):
+    settings.SCIM_MAX_FILTER_LENGTH = 100
+    long_filter = " or ".join(f'userName eq "u{i}"' for i in range(20))
+    body = scim_error(scim.client.get(f"{scim.base}/Users", {"filter": long_filter},
+                                      HTTP_AUTHORIZATION=f"Bearer {scim.token}"), 400)
+    assert body["scimType"] == "invalidFilter"
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": long_filter}
+    assert scim_error(scim.post("/Users/.search", search), 400)["scimType"] == "invalidFilter"
+
+
+@pytest.mark.parametrize("shape", [
+    "(" * 300 + 'userName eq "x"' + ")" * 300,
+    "not (" * 300 + 'userName eq "x"' + ")" * 300,
+    "emails[" * 200 + 'value eq "x"' + "]" * 200,
+])
+def test_a_filter_nested_too_deep_is_an_invalid_filter_not_a_crash(scim, shape):
+    response = scim.client.get(f"{scim.base}/Users", {"filter": shape}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+    assert scim_error(response, 400)["scimType"] == "invalidFilter"
+
+
+def test_a_wide_filter_under_the_length_limit_runs(scim):
+    scim.create_user("u7@example.test")
+    wide = " or ".join(f'userName eq "u{i}@example.test"' for i in range(120))
+    assert len(wide) < 4096
+    response = scim.client.get(f"{scim.base}/Users", {"filter": wide}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+    assert response.status_code == 200 and json.loads(response.content)["totalResults"] == 1
+
+
+def test_count_is_capped_at_the_advertised_maximum(scim, settings):
+    settings.SCIM_MAX_PAGE_SIZE = 2
+    for i in range(3):
+        scim.create_user(f"c{i}@example.test")
+    assert scim.get("/ServiceProviderConfig").doc["filter"]["maxResults"] == 2
+    for count in ("3", "1000000", "99999999999999999999"):
+        page = scim.get(f"/Users?count={count}").doc
+        assert page["totalResults"] == 3 and page["itemsPerPage"] == 2 and len(page["Resources"]) == 2
+
+
+@pytest.mark.parametrize("query", ["count=-1", "startIndex=-5", "count=abc", "startIndex=1e9999", "count=%00"])
+def test_odd_paging_parameters_never_fail_the_server(scim, query):
+    response = scim.get(f"/Users?{query}")
+    assert response.status_code in (200, 400), (query, response.status_code)
+
+
+def test_patch_operations_over_the_limit_are_refused_and_change_nothing(scim, settings):
+    settings.SCIM_MAX_PATCH_OPERATIONS = 5
+    user = scim.create_user("ops@example.test")
+    too_many = [{"op": "replace", "path": "title", "value": str(i)} for i in range(6)]
+    scim_error(scim.patch(f"/Users/{user['id']}", too_many), 400)
+    group = scim.create_group("Ops")
+    scim_error(scim.patch(f"/Groups/{group['id']}", too_many), 400)
+    assert "title" not in scim.get(f"/Users/{user['id']}").doc
+    assert scim.patch(f"/Users/{user['id']}", too_many[:5]).status_code == 200
+
+
+def test_bulk_operations_over_the_advertised_limit_are_refused(scim, settings):
+    settings.SCIM_BULK_MAX_OPERATIONS = 3
+    config = scim.get("/ServiceProviderConfig").doc
+    assert config["bulk"]["maxOperations"] == 3
+    operations = [{"method": "POST", "path": "/Users", "bulkId": f"b{i}",
+                   "data": {"schemas": [USER_URN], "userName": f"bulk{i}@example.test"}} for i in range(4)]
+    response = scim.post("/Bulk", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations})
+    scim_error(response, 413)
+    assert scim.get("/Users").doc["totalResults"] == 0
+
+
+# ------------------------------------------------------------------------------- Unicode
+
+NAMES = [
+    "zoë@example.test",
+    "José.Núñez@example.test",
+    "e\u0301lodie@example.test",  # e + combining acute: not normalised to é
+    "élodie@example.test",
+    "מרים.כהן@example.test",  # Hebrew, right to left
+    "محمد@example.test",  # Arabic
+    "\u202eevil\u202c@example.test",  # a bidi override kept as sent
+    "李小龙@example.test",
+    "👩🏽‍💻.dev@example.test",  # emoji with skin tone and zero-width joiner
+    "🧑‍🤝‍🧑@example.test",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢@example.test",  # outside the Basic Multilingual Plane
+    "tab\tand space@example.test",
+    "ǅemal@example.test",  # title-case digraph
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_any_unicode_round_trips_exactly(scim, name):
+    body = {"schemas": [USER_URN], "userName": name, "displayName": name[::-1],
+            "name": {"givenName": name.split("@")[0], "familyName": "Ω≈ç√∫"},
+            "title": name * 3, "emails": [{"value": name, "type": "work", "primary": True}]}
+    created = scim.post("/Users", body)
+    assert created.status_code == 201, created.content
+    read = scim.get(f"/Users/{created.doc['id']}").doc
+    for key in ("userName", "displayName", "name", "title", "emails"):
+        assert read[key] == created.doc[key]
+    assert read["userName"] == name and read["displayName"] == name[::-1] and read["title"] == name * 3
+    assert read["emails"][0]["value"] == name
+    # Found by an exact filter on the same characters (and the filter does not fold them).
+    import urllib.parse
+
+    found = scim.get("/Users?filter=" + urllib.parse.quote(f'userName eq "{name}"')).doc
+    assert [r["id"] for r in found["Resources"]] == [created.doc["id"]]
+    group = scim.post("/Groups", {"schemas": [GROUP_URN], "displayName": name, "members": [{"value": created.doc["id"]}]})
+    assert group.status_code == 201 and scim.get(f"/Groups/{group.doc['id']}").doc["displayName"] == name
+
+
+def test_combining_and_precomposed_names_are_different_people(scim):
+    scim.create_user("e\u0301lodie@example.test")
+    assert scim.post("/Users", {"schemas": [USER_URN], "userName": "élodie@example.test"}).status_code == 201
+
+
+@pytest.mark.parametrize("raw_value", ["a\\u0000b", "\\ud800", "x\\udfffy", "\\u0000"])
+def test_nul_and_lone_surrogates_are_a_400_not_a_server_error(scim, raw_value):
+    for raw in (
+        '{"schemas":["%s"],"userName":"%s"}' % (USER_URN, raw_value),
+        '{"schemas":["%s"],"userName":"ok@example.test","title":"%s"}' % (USER_URN, raw_value),
+        '{"schemas":["%s"],"userName":"ok@example.test","%s":"x"}' % (USER_URN, raw_value),
+    ):
+        body = scim_error(scim.request("POST", "/Users", raw=raw), 400)
+        assert body["scimType"] == "invalidValue"
+    user = scim.create_user("target@example.test")
+    patch = '{"schemas":["%s"],"Operations":[{"op":"replace","path":"title","value":"%s"}]}' % (PATCH_URN, raw_value)
+    scim_error(scim.request("PATCH", f"/Users/{user['id']}", raw=patch), 400)
+
+
+@pytest.mark.parametrize("url", ["/Users/a%00b", "/Groups/%00", "/Users?filter=userName%20eq%20%22a%00%22",
+                                 "/Users?sortBy=%00", "/Users?attributes=%00"])
+def test_nul_in_the_url_is_a_400_not_a_server_error(scim, url):
+    scim_error(scim.get(url), 400)
+
+
+# ---------------------------------------------------------------------------- rate limit
+
+
+def test_over_the_rate_limit_is_a_scim_429_with_retry_after(scim, other_scim, settings):
+    settings.SCIM_RATE_LIMIT_PER_MINUTE = 3
+    for _ in range(3):
+        assert scim.get("/Users").status_code == 200
+    response = scim.get("/Users")
+    body = scim_error(response, 429)
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert body["detail"].startswith("Too many requests")
+    # Writes are limited too, and the limit is per integration: another one is unaffected.
+    scim_error(scim.post("/Users", {"schemas": [USER_URN], "userName": "late@example.test"}), 429)
+    assert other_scim.get("/Users").status_code == 200
+    from scim.models import RequestRecord
+
+    assert RequestRecord.objects.filter(integration=scim.integration, status=429).count() == 2
+
+
+def test_the_rate_limit_counts_in_the_shared_cache(scim, settings):
+    """Two server processes share the count because it lives in the cache, not in the process:
+    simulated here by a count another process already made."""
+    import time
+
+    settings.SCIM_RATE_LIMIT_PER_MINUTE = 10
+    window = int(time.time() // 60)
+    cache.set(f"scim-rate:{scim.integration.pk}:{window}", 10, timeout=65)
+    if int(time.time() // 60) != window:  # the minute turned over meanwhile
+        pytest.skip("minute boundary")
+    scim_error(scim.get("/Users"), 429)
+
+
+def test_rate_limit_zero_turns_it_off(scim, settings):
+    settings.SCIM_RATE_LIMIT_PER_MINUTE = 0
+    for _ in range(20):
+        assert scim.get("/ServiceProviderConfig").status_code == 200
+
+
+def test_a_second_client_of_one_integration_shares_its_limit(client, scim, settings):
+    settings.SCIM_RATE_LIMIT_PER_MINUTE = 2
+    second = ScimClient(client, scim.integration, scim.token)
+    assert scim.get("/Users").status_code == 200
+    assert second.get("/Users").status_code == 200
+    scim_error(second.get("/Users"), 429)

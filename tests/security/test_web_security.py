@@ -1,0 +1,182 @@
+"""The web UI's defences: deploy checks clean in production, security headers on every page,
+session expiry, and a login that stops password guessing."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.urls import reverse
+
+from tests.factories import AdminMembershipFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _production_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"}}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "massdriver_scim.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "scim.example.com",
+        "DATABASE_URL": env.get("DATABASE_URL", "sqlite:////tmp/check-deploy.sqlite3"),
+    })
+    env.update(extra)
+    return env
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_turn_on_https_hsts_and_secure_cookies():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_PROXY_SSL_HEADER, s.DEBUG, s.SESSION_COOKIE_AGE, s.SESSION_COOKIE_HTTPONLY)"
+    )
+    args = [sys.executable, "-c", f"import django; django.setup(); {code}"]
+    plain = subprocess.run(args, cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=60)
+    assert plain.stdout.split() == ["True", "31536000", "True", "True", "None", "False", "28800", "True"], plain.stderr
+    proxied = subprocess.run(args, cwd=ROOT, env=_production_env(TRUST_X_FORWARDED_PROTO="1"),
+                             capture_output=True, text=True, timeout=60)
+    assert "('HTTP_X_FORWARDED_PROTO', 'https')" in proxied.stdout, proxied.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = _production_env()
+    del env["SECRET_KEY"]
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["/login/", "/admin/login/"])
+def test_pages_send_csp_clickjacking_and_sniffing_headers(client, db, url):
+    response = client.get(url)
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_no_template_needs_inline_script_or_style():
+    """The CSP forbids inline script and style: every template must do without them."""
+    offenders = []
+    for template in list(ROOT.glob("templates/**/*.html")) + list(ROOT.glob("*/templates/**/*.html")):
+        if ".venv" in template.parts:
+            continue
+        text = template.read_text()
+        for pattern in (r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", r"\sstyle=\"", r"\son[a-z]+=\"",
+                        r"<style", r"javascript:"):
+            if re.search(pattern, text, re.IGNORECASE):
+                offenders.append(f"{template.relative_to(ROOT)}: {pattern}")
+    assert offenders == [], (
+        "settings.CONTENT_SECURITY_POLICY blocks inline script, style and event handlers: move them to "
+        "static/js and static/css"
+    )
+
+
+def test_scim_answers_carry_the_same_headers(scim):
+    response = scim.get("/ServiceProviderConfig")
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sessions_expire(client, db):
+    assert django_settings.SESSION_COOKIE_AGE == 8 * 60 * 60
+    membership = AdminMembershipFactory()
+    response = client.post(reverse("login"), {"username": membership.user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = response.cookies[django_settings.SESSION_COOKIE_NAME]
+    assert int(cookie["max-age"]) == django_settings.SESSION_COOKIE_AGE
+    assert cookie["httponly"]
+    # A session past its age is gone: the next page asks for the login again.
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    Session.objects.update(expire_date=timezone.now())
+    page = client.get(reverse("organizations:members", args=[membership.organization.slug]))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
+
+
+# --------------------------------------------------------------------------- login guessing
+
+
+def _login(client, email, password, ip="203.0.113.7"):
+    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_password_guessing_locks_that_email_from_that_address(client, db, settings):
+    settings.LOGIN_FAILURE_LIMIT = 5
+    membership = AdminMembershipFactory()
+    email = membership.user.email
+    for attempt in range(5):
+        response = _login(client, email, f"guess-{attempt}")
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    locked = _login(client, email, PASSWORD)
+    assert locked.status_code == 200 and "_auth_user_id" not in client.session
+    # The refusal reads like any wrong password: nothing tells the guesser about the lock.
+    assert locked.content.replace(b"guess-4", b"") .count(b"correct email") == _login(client, email, "x").content.count(b"correct email")
+    # Another address, or another email from this address, is not locked.
+    assert _login(client, email, PASSWORD, ip="198.51.100.1").status_code == 302
+    client.logout()
+    other = AdminMembershipFactory()
+    assert _login(client, other.user.email, PASSWORD).status_code == 302
+
+
+def test_the_lock_also_covers_the_admin_login(client, db, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    membership = AdminMembershipFactory(user__is_staff=True)
+    email = membership.user.email
+    for _ in range(3):
+        client.post("/admin/login/", {"username": email, "password": "nope"}, REMOTE_ADDR="203.0.113.9")
+    response = client.post("/admin/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_the_email_is_matched_case_insensitively_and_success_clears_the_count(client, db, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    membership = AdminMembershipFactory()
+    email = membership.user.email
+    _login(client, email.upper(), "nope")
+    _login(client, email, "nope")
+    assert _login(client, email, PASSWORD).status_code == 302
+    client.logout()
+    _login(client, email, "nope")
+    _login(client, email, "nope")
+    assert _login(client, email, PASSWORD).status_code == 302  # the earlier two were cleared
+    client.logout()
+    for _ in range(3):
+        _login(client, email.title(), "nope")
+    assert _login(client, email, PASSWORD).status_code == 200
+
+
+def test_the_lock_ends_after_the_lockout_period(client, db, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    membership = AdminMembershipFactory()
+    for _ in range(2):
+        _login(client, membership.user.email, "nope")
+    assert _login(client, membership.user.email, PASSWORD).status_code == 200
+    cache.clear()  # what the cache does when LOGIN_LOCKOUT_SECONDS have passed
+    assert _login(client, membership.user.email, PASSWORD).status_code == 302
