@@ -56,16 +56,42 @@ class IntegrationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def save_model(self, request, obj, form, change):
+        # Only the name is editable here; it changes through the audited service.
+        if change and "name" in form.changed_data:
+            new_name = obj.name
+            obj.name = form.initial.get("name", obj.name)
+            services.integration_rename(integration=obj, name=new_name, actor=request.user, staff=True)
+        elif not change:  # pragma: no cover - adding is not allowed
+            super().save_model(request, obj, form, change)
+
+    def get_deleted_objects(self, objs, request):
+        # Tokens cannot be deleted on their own (revoke them), but they go with their integration.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(IntegrationToken._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.integration_delete(integration=obj, actor=request.user, staff=True)
+
+    def delete_queryset(self, request, queryset):
+        for integration in queryset.select_related("organization"):
+            services.integration_delete(integration=integration, actor=request.user, staff=True)
+
     @admin.action(description="Disable selected integrations", permissions=["change"])
     def disable_integrations(self, request, queryset):
         for integration in queryset.select_related("organization"):
-            services.integration_set_enabled(integration=integration, enabled=False, actor=request.user)
+            services.integration_set_enabled(
+                integration=integration, enabled=False, actor=request.user, staff=True
+            )
         self.message_user(request, f"Disabled {queryset.count()} integration(s).", messages.SUCCESS)
 
     @admin.action(description="Enable selected integrations", permissions=["change"])
     def enable_integrations(self, request, queryset):
         for integration in queryset.select_related("organization"):
-            services.integration_set_enabled(integration=integration, enabled=True, actor=request.user)
+            services.integration_set_enabled(
+                integration=integration, enabled=True, actor=request.user, staff=True
+            )
         self.message_user(request, f"Enabled {queryset.count()} integration(s).", messages.SUCCESS)
 
 
@@ -103,6 +129,10 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
         # Read-only pages; the only change is the audited revoke action.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a token would erase when it was used; revoking keeps that and is audited.
+        return False
+
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm("integrations.change_integrationtoken")
 
@@ -110,7 +140,7 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
     def revoke_tokens(self, request, queryset):
         count = 0
         for token in queryset.select_related("integration__organization"):
-            services.token_revoke(token=token, actor=request.user)
+            services.token_revoke(token=token, actor=request.user, staff=True)
             count += 1
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
 

@@ -49,3 +49,29 @@ class TokenRotateForm(forms.Form):
         if self.cleaned_data["old_token"] == "revoke":
             return timedelta(0)
         return timedelta(hours=self.cleaned_data["grace_hours"])
+
+
+class ActivityFilterForm(forms.Form):
+    """The filters above the activity list: a GET form, so a filtered view is a link to share."""
+
+    RESOURCE_CHOICES = [("", "Users and groups"), ("User", "Users"), ("Group", "Groups")]
+
+    only_errors = forms.BooleanField(label="Errors only", required=False)
+    resource = forms.ChoiceField(label="Resource", choices=RESOURCE_CHOICES, required=False)
+    person = forms.CharField(
+        label="Person",
+        required=False,
+        max_length=512,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": "userName or SCIM id", "spellcheck": "false"}),
+    )
+
+    def filters(self):
+        from .selectors import ActivityFilters
+
+        if not self.is_valid():
+            return ActivityFilters()
+        data = self.cleaned_data
+        return ActivityFilters(
+            errors_only=bool(data["only_errors"]), resource_type=data["resource"], person=data["person"]
+        )

@@ -3,17 +3,19 @@ doing. Every query starts from the organization; the detail page costs a fixed n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.http import HttpRequest
 from django.utils import timezone
 
 from organizations.models import Organization
 
+from . import explanations
 from .models import AuditEvent, Integration, IntegrationToken
 
 # Used when neither PUBLIC_BASE_URL nor a request says where we are (management commands):
@@ -23,6 +25,8 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 SCIM_PATH = "/scim/v2/"
 RECENT_REQUESTS = 50
 RECENT_EVENTS = 20
+PERSON_REQUESTS = 50
+_SCIM_PREFIX = re.compile(r"^/scim/v2/[0-9a-fA-F]{32}")
 
 
 def scim_base_url(
@@ -98,30 +102,246 @@ def token_rows(*, tokens, now: datetime | None = None) -> list[TokenRow]:
 
 
 @dataclass(frozen=True)
+class ActivityFilters:
+    """What the admin narrowed the activity list to. Empty values mean "everything"."""
+
+    errors_only: bool = False
+    resource_type: str = ""  # "User" or "Group"
+    person: str = ""  # a userName, or a SCIM resource id
+
+    @property
+    def active(self) -> bool:
+        return self.errors_only or bool(self.resource_type) or bool(self.person)
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    record: object  # scim.models.RequestRecord
+    display_path: str
+    explanation: explanations.Explanation | None
+
+    @property
+    def refused(self) -> bool:
+        return explanations.auth_failure(self.record.outcome) is not None
+
+
+def _display_path(path: str) -> str:
+    # The API records the full path; the admin reads it relative to the endpoint URL they pasted.
+    return _SCIM_PREFIX.sub("", path, count=1) or "/"
+
+
+def _person_q(*, organization: Organization, person: str) -> Q:
+    """Requests about one person: by the resource id, or by a userName (what they are called now,
+    or what a failed request called them)."""
+    from scim.models import ScimUser
+
+    ids = ScimUser.objects.filter(organization=organization, user_name__iexact=person).values("scim_id")
+    return Q(resource_id=person) | Q(resource_name__iexact=person) | Q(resource_id__in=ids)
+
+
+def _holders(*, organization: Organization, user_names: set[str]) -> dict[str, explanations.Holder]:
+    """Who holds each contested userName in the organization, keyed by the lower-cased name. One
+    query for a whole page of conflicts."""
+    from organizations.selectors import person_from_membership
+    from scim.models import ScimUser
+
+    if not user_names:
+        return {}
+    users = (
+        ScimUser.objects.filter(organization=organization, deleted_at__isnull=True)
+        .annotate(lowered=Lower("user_name"))
+        .filter(lowered__in=sorted(user_names))
+        .select_related("membership__user", "integration")
+    )
+    holders = {}
+    for scim_user in users:
+        membership = scim_user.membership
+        membership.scim_user = scim_user  # the reverse side, already in hand
+        person = person_from_membership(membership)
+        holders[scim_user.lowered] = explanations.Holder(
+            name=person.name,
+            email=person.email,
+            user_name=scim_user.user_name,
+            is_active=membership.is_active and scim_user.active,
+            is_scim_managed=scim_user.integration_id is not None,
+            integration_name=scim_user.integration.name if scim_user.integration else "",
+            membership_id=membership.pk,
+        )
+    return holders
+
+
+def activity_rows(*, organization: Organization, records) -> list[ActivityRow]:
+    """Records with their display path and, for failures, what they mean. At most one query (the
+    holders of contested userNames), whatever the number of records."""
+    records = list(records)
+    contested = {
+        name.lower()
+        for r in records
+        if (
+            name := explanations.contested_user_name(status=r.status, scim_type=r.scim_type, detail=r.outcome)
+        )
+    }
+    holders = _holders(organization=organization, user_names=contested)
+    rows = []
+    for record in records:
+        holder = None
+        if record.status == 409:
+            name = explanations.contested_user_name(
+                status=record.status, scim_type=record.scim_type, detail=record.outcome
+            )
+            holder = holders.get(name.lower()) if name else None
+        explanation = explanations.explain(
+            status=record.status, scim_type=record.scim_type, detail=record.outcome, holder=holder
+        )
+        rows.append(
+            ActivityRow(record=record, display_path=_display_path(record.path), explanation=explanation)
+        )
+    return rows
+
+
+def request_activity(
+    *,
+    organization: Organization,
+    integration: Integration | None = None,
+    filters: ActivityFilters = ActivityFilters(),  # noqa: B008 (frozen, so sharing it is safe)
+    limit: int = RECENT_REQUESTS,
+) -> list[ActivityRow]:
+    """The latest recorded requests, newest first, narrowed by `filters`. One query, plus one
+    when some of them are userName conflicts."""
+    from scim.models import RequestRecord
+
+    records = RequestRecord.objects.filter(organization=organization)
+    if integration is not None:
+        records = records.filter(integration=integration)
+    if filters.errors_only:
+        records = records.filter(status__gte=400)
+    if filters.resource_type:
+        records = records.filter(resource_type=filters.resource_type)
+    if filters.person:
+        records = records.filter(_person_q(organization=organization, person=filters.person))
+    records = records.order_by("-created_at", "-id")[:limit]
+    return activity_rows(organization=organization, records=records)
+
+
+def person_activity(*, organization: Organization, scim_user) -> list[ActivityRow]:
+    """What the IdP did to one person, newest first: every request about their resource, and
+    failed attempts that named their userName."""
+    from scim.models import RequestRecord
+
+    records = (
+        RequestRecord.objects.filter(organization=organization, resource_type="User")
+        .filter(
+            Q(resource_id=scim_user.scim_id) | Q(resource_id="", resource_name__iexact=scim_user.user_name)
+        )
+        .select_related("integration")
+        .order_by("-created_at", "-id")[:PERSON_REQUESTS]
+    )
+    return activity_rows(organization=organization, records=records)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Whether the IdP has reached the integration, and how that went."""
+
+    last_request_at: datetime | None  # the latest recorded request, refused or not
+    last_status: int | None
+    last_outcome: str
+    last_refused_at: datetime | None
+    last_refused_outcome: str
+
+    @property
+    def waiting(self) -> bool:
+        return self.last_request_at is None
+
+    @property
+    def last_refused_sentence(self) -> str:
+        return explanations.refusal_sentence(self.last_refused_outcome)
+
+    @property
+    def last_refused_explanation(self) -> explanations.Explanation | None:
+        reason = explanations.auth_failure(self.last_refused_outcome)
+        return explanations.explain(status=401, detail=self.last_refused_outcome) if reason else None
+
+    @property
+    def refused_since_last_success(self) -> bool:
+        """The most recent thing that happened is a refusal: the IdP is knocking with a bad key."""
+        return self.last_refused_at is not None and self.last_refused_at >= self.last_request_at
+
+
+def _with_connection(queryset: QuerySet[Integration]) -> QuerySet[Integration]:
+    from scim.models import RequestRecord
+
+    latest = RequestRecord.objects.filter(integration=OuterRef("pk")).order_by("-created_at", "-id")
+    refused = latest.filter(outcome__startswith="Refused")
+    return queryset.annotate(
+        latest_request_at=Subquery(latest.values("created_at")[:1]),
+        latest_status=Subquery(latest.values("status")[:1]),
+        latest_outcome=Subquery(latest.values("outcome")[:1]),
+        latest_record_id=Subquery(latest.values("id")[:1]),
+        latest_refused_at=Subquery(refused.values("created_at")[:1]),
+        latest_refused_outcome=Subquery(refused.values("outcome")[:1]),
+    )
+
+
+def _connection_of(integration: Integration) -> Connection:
+    return Connection(
+        # Activity is pruned after SCIM_ACTIVITY_RETENTION_DAYS; the integration remembers its last
+        # successful request for longer, so a quiet integration never looks brand new again.
+        last_request_at=integration.latest_request_at or integration.last_request_at,
+        last_status=integration.latest_status,
+        last_outcome=integration.latest_outcome or "",
+        last_refused_at=integration.latest_refused_at,
+        last_refused_outcome=integration.latest_refused_outcome or "",
+    )
+
+
+@dataclass(frozen=True)
 class IntegrationOverview:
     integration: Integration
+    connection: Connection
     tokens: list[TokenRow]
     user_count: int
     group_count: int
-    recent_requests: list
-    recent_error_count: int
+    failed_last_day: int
+    requests: list[ActivityRow]
+    filters: ActivityFilters
     events: list[AuditEvent]
 
     @property
     def has_working_token(self) -> bool:
         return any(row.status != "revoked" for row in self.tokens)
 
+    @property
+    def expiring_tokens(self) -> list[TokenRow]:
+        return [row for row in self.tokens if row.status == "expiring"]
 
-def integration_overview(*, organization: Organization, public_id: str) -> IntegrationOverview | None:
-    """Everything the integration page shows. Four queries, whatever the amount of activity."""
-    from scim.models import RequestRecord
+    @property
+    def error_count(self) -> int:
+        return sum(1 for row in self.requests if row.record.status >= 400)
 
+    # Older templates and tests read the records directly.
+    @property
+    def recent_requests(self) -> list:
+        return [row.record for row in self.requests]
+
+
+def integration_overview(
+    *,
+    organization: Organization,
+    public_id: str,
+    filters: ActivityFilters = ActivityFilters(),  # noqa: B008 (frozen, so sharing it is safe)
+) -> IntegrationOverview | None:
+    """Everything the integration page shows. Four queries (five when the requests shown include
+    userName conflicts), whatever the amount of activity."""
     integration = (
-        Integration.objects.select_related("organization")
+        _with_connection(Integration.objects.select_related("organization"))
         .filter(organization=organization, public_id=public_id)
         .annotate(
             user_count=_count_subquery("scim.ScimUser", deleted_at__isnull=True),
             group_count=_count_subquery("scim.ScimGroup"),
+            failed_last_day=_count_subquery(
+                "scim.RequestRecord", status__gte=400, created_at__gte=timezone.now() - timedelta(days=1)
+            ),
         )
         .first()
     )
@@ -130,15 +350,7 @@ def integration_overview(*, organization: Organization, public_id: str) -> Integ
     tokens = token_rows(
         tokens=IntegrationToken.objects.filter(integration=integration).order_by("-created_at", "-id")
     )
-    requests = list(
-        RequestRecord.objects.filter(organization=organization, integration=integration).order_by(
-            "-created_at", "-id"
-        )[:RECENT_REQUESTS]
-    )
-    # The API records the full path; the admin reads it relative to the endpoint URL they pasted.
-    prefix = f"{SCIM_PATH}{integration.public_id}"
-    for record in requests:
-        record.display_path = record.path.removeprefix(prefix) or "/"
+    requests = request_activity(organization=organization, integration=integration, filters=filters)
     events = list(
         AuditEvent.objects.filter(organization=organization, integration=integration)
         .select_related("actor")
@@ -146,10 +358,35 @@ def integration_overview(*, organization: Organization, public_id: str) -> Integ
     )
     return IntegrationOverview(
         integration=integration,
+        connection=_connection_of(integration),
         tokens=tokens,
         user_count=integration.user_count,
         group_count=integration.group_count,
-        recent_requests=requests,
-        recent_error_count=sum(1 for r in requests if r.status >= 400),
+        failed_last_day=integration.failed_last_day,
+        requests=requests,
+        filters=filters,
         events=events,
+    )
+
+
+def integration_connection(
+    *, organization: Organization, public_id: str
+) -> tuple[Integration, Connection] | None:
+    """The connection state alone, for the page's polling while it waits. One query."""
+    integration = (
+        _with_connection(Integration.objects.all())
+        .filter(organization=organization, public_id=public_id)
+        .first()
+    )
+    if integration is None:
+        return None
+    return integration, _connection_of(integration)
+
+
+def audit_events(*, organization: Organization) -> QuerySet[AuditEvent]:
+    """The organization's audit trail, newest first, including events of deleted integrations."""
+    return (
+        AuditEvent.objects.filter(organization=organization)
+        .select_related("actor", "integration")
+        .order_by("-created_at", "-id")
     )

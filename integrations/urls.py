@@ -6,8 +6,14 @@ app_name = "integrations"
 urlpatterns = [
     path("o/<slug:slug>/integrations/", views.integration_list, name="list"),
     path("o/<slug:slug>/integrations/new/", views.integration_create, name="create"),
+    path("o/<slug:slug>/integrations/audit/", views.audit_trail, name="audit"),
     path("o/<slug:slug>/integrations/<str:public_id>/", views.integration_detail, name="detail"),
     path("o/<slug:slug>/integrations/<str:public_id>/token/", views.integration_token, name="token"),
+    path(
+        "o/<slug:slug>/integrations/<str:public_id>/connection.json",
+        views.integration_connection,
+        name="connection",
+    ),
     path("o/<slug:slug>/integrations/<str:public_id>/rotate/", views.token_rotate, name="rotate"),
     path(
         "o/<slug:slug>/integrations/<str:public_id>/tokens/<int:token_id>/revoke/",

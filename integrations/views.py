@@ -7,8 +7,10 @@ that page (or coming back to it) finds nothing; the response is never cached.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from organizations.access import OrgAccess, org_member_required, render_org
 
 from . import selectors, services
-from .forms import IntegrationCreateForm, TokenRotateForm
+from .forms import ActivityFilterForm, IntegrationCreateForm, TokenRotateForm
 from .models import Integration, IntegrationToken
 
 _NEW_TOKEN_SESSION_KEY = "integrations.new_token.{public_id}"
@@ -95,7 +97,10 @@ def integration_token(request: HttpRequest, access: OrgAccess, public_id: str) -
 @require_GET
 @org_member_required(admin=True)
 def integration_detail(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
-    overview = selectors.integration_overview(organization=access.organization, public_id=public_id)
+    filter_form = ActivityFilterForm(request.GET)
+    overview = selectors.integration_overview(
+        organization=access.organization, public_id=public_id, filters=filter_form.filters()
+    )
     if overview is None:
         raise Http404("No such integration.")
     return render_org(
@@ -105,10 +110,50 @@ def integration_detail(request: HttpRequest, access: OrgAccess, public_id: str) 
         {
             "overview": overview,
             "integration": overview.integration,
+            "connection": overview.connection,
             "scim_url": selectors.scim_base_url(integration=overview.integration, request=request),
             "rotate_form": TokenRotateForm(),
+            "filter_form": filter_form,
+            "retention_days": settings.SCIM_ACTIVITY_RETENTION_DAYS,
             "nav": "integrations",
         },
+    )
+
+
+@never_cache
+@require_GET
+@org_member_required(admin=True)
+def integration_connection(request: HttpRequest, access: OrgAccess, public_id: str) -> JsonResponse:
+    """The connection state as JSON, polled by static/js/connection.js while the page waits for
+    the IdP's first request: when `latest_request_id` changes, the page reloads itself."""
+    found = selectors.integration_connection(organization=access.organization, public_id=public_id)
+    if found is None:
+        raise Http404("No such integration.")
+    integration, connection = found
+    return JsonResponse(
+        {
+            "waiting": connection.waiting,
+            "latest_request_id": integration.latest_record_id,
+            "last_request_at": connection.last_request_at.isoformat() if connection.last_request_at else None,
+            "last_status": connection.last_status,
+        }
+    )
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
+@org_member_required(admin=True)
+def audit_trail(request: HttpRequest, access: OrgAccess) -> HttpResponse:
+    """Every integration change in the organization, including those of deleted integrations."""
+    paginator = Paginator(selectors.audit_events(organization=access.organization), AUDIT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render_org(
+        request,
+        access,
+        "integrations/audit_trail.html",
+        {"page": page, "events": page.object_list, "nav": "integrations"},
     )
 
 

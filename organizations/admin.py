@@ -66,6 +66,34 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("user", "organization")
     autocomplete_fields = ("user", "organization")
     date_hierarchy = "created_at"
+    # For a person an IdP manages, whether they may enter is the IdP's call (SCIM `active`):
+    # a change here would be silently undone at the next sync, so it is not offered.
+    SCIM_OWNED = ("organization", "user", "is_active", "deactivated_at")
+
+    def _scim_managed(self, obj) -> bool:
+        if obj is None:
+            return False
+        scim_user = getattr(obj, "scim_user", None)  # reverse one-to-one: missing → None
+        return scim_user is not None and scim_user.integration_id is not None and scim_user.deleted_at is None
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if self._scim_managed(obj):
+            return tuple(readonly) + self.SCIM_OWNED
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            from integrations.services import audit
+
+            audit(
+                organization=obj.organization,
+                actor=request.user,
+                action="membership.changed",
+                summary=f"Changed {obj.user}'s membership: {', '.join(form.changed_data)}.",
+                staff=True,
+            )
 
 
 class TeamMembershipInline(admin.TabularInline):

@@ -166,3 +166,28 @@ def team_list(*, organization: Organization) -> QuerySet[Team]:
         .prefetch_related(Prefetch("team_memberships", queryset=members, to_attr="member_rows"))
         .order_by("name")
     )
+
+
+ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def idp_owned_fields(person: Person, *, identifiers: bool = False) -> list[tuple[str, str]]:
+    """The profile fields the identity provider owns for a SCIM-managed person, as (label, value)
+    for the person page, where they are shown read-only. Empty for a person managed by hand.
+    The IdP's identifiers (userName, externalId) only with `identifiers` (for admins)."""
+    scim_user = person.scim_user
+    if scim_user is None:
+        return []
+    attributes = scim_user.attributes or {}
+    enterprise = attributes.get(ENTERPRISE_URN) or {}
+    fields = [
+        ("Name", person.name),
+        ("Email", person.email),
+        ("userName", scim_user.user_name),
+        ("externalId", scim_user.external_id or ""),
+        ("Title", attributes.get("title") or ""),
+        ("Department", enterprise.get("department") or "" if isinstance(enterprise, dict) else ""),
+        ("Active in the IdP", "Yes" if scim_user.active and scim_user.deleted_at is None else "No"),
+    ]
+    hidden = set() if identifiers else {"userName", "externalId"}
+    return [(label, str(value)) for label, value in fields if label not in hidden]

@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from integrations import selectors as integration_selectors
+
 from . import selectors
 from .access import OrgAccess, org_member_required, render_org
 
@@ -55,11 +57,23 @@ def member_detail(request: HttpRequest, access: OrgAccess, membership_id: int) -
     if found is None:
         raise Http404("No such person in this organization.")
     person, teams = found
+    # What the IdP did to this person: admins only, and kept even after deactivation or deletion.
+    activity = []
+    if access.is_admin and person.scim_user is not None:
+        activity = integration_selectors.person_activity(
+            organization=access.organization, scim_user=person.scim_user
+        )
     return render_org(
         request,
         access,
         "organizations/member_detail.html",
-        {"person": person, "teams": teams, "nav": "members"},
+        {
+            "person": person,
+            "teams": teams,
+            "owned_fields": selectors.idp_owned_fields(person, identifiers=access.is_admin),
+            "activity": activity,
+            "nav": "members",
+        },
     )
 
 
