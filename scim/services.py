@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from .protocol import patch as patch_protocol
 from .protocol import resources
 from .protocol.errors import ScimError, bad_request, conflict
 from .representation import group_document, user_document
-from .selectors import scim_group_get, scim_user_get, users_of
+from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, users_of
 from .storage import changed_multi_valued, write_user_values
 
 COLUMN_ATTRIBUTES = ("userName", "externalId", "displayName", "active")
@@ -70,7 +70,7 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
     an email, so two SCIM users never share one membership."""
     organization_id = integration.organization_id
     email = _login_email(document)
-    user = User.objects.filter(email__iexact=email).first() if email else None
+    user = User.objects.filter(equals_ignoring_case("email", email)).first() if email else None
     if user is not None:
         membership = Membership.objects.filter(organization_id=organization_id, user=user).first()
         if membership is None:
@@ -103,7 +103,7 @@ def _same_person(existing: ScimUser, external_id: str | None) -> bool:
 
 
 def _taken(integration: Integration, user_name: str, *, exclude_pk: int | None = None) -> ScimUser | None:
-    queryset = users_of(integration).filter(user_name__iexact=user_name)
+    queryset = users_of(integration).filter(equals_ignoring_case("user_name", user_name))
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
     return queryset.first()
@@ -119,7 +119,7 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
     user_name = document["userName"]
     external_id = document.get("externalId")
     existing = (
-        users_of(integration).select_for_update().filter(user_name__iexact=user_name).first()
+        users_of(integration).select_for_update().filter(equals_ignoring_case("user_name", user_name)).first()
     )
     if existing is not None:
         if existing.active is not False or not _same_person(existing, external_id):
@@ -127,7 +127,7 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
         return _restore(integration=integration, user=existing, document=document)
     deleted = (
         ScimUser.objects.select_for_update()
-        .filter(organization_id=integration.organization_id, deleted_at__isnull=False, user_name__iexact=user_name)
+        .filter(equals_ignoring_case("user_name", user_name), organization_id=integration.organization_id, deleted_at__isnull=False)
         .order_by("-deleted_at")
         .first()
     )
@@ -200,7 +200,9 @@ def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> b
 
 def _taken_in_org(user: ScimUser, user_name: str) -> bool:
     return (
-        ScimUser.objects.filter(organization_id=user.organization_id, deleted_at__isnull=True, user_name__iexact=user_name)
+        ScimUser.objects.filter(
+            equals_ignoring_case("user_name", user_name), organization_id=user.organization_id, deleted_at__isnull=True
+        )
         .exclude(pk=user.pk)
         .exists()
     )
@@ -293,11 +295,32 @@ def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str]
         if not isinstance(displays.get(uid), str)
     ]
     if plain:
-        TeamMembership.objects.bulk_create(plain, ignore_conflicts=True, batch_size=5000)
+        _insert_memberships(team_id, [row.membership_id for row in plain])
     if labelled:
         TeamMembership.objects.bulk_create(
             labelled, update_conflicts=True, unique_fields=["team", "membership"], update_fields=["display"], batch_size=5000
         )
+
+
+INSERT_CHUNK = 30_000  # below SQLite's 32,766 bound parameters per statement
+
+
+def _insert_memberships(team_id: int, membership_ids: list[int]) -> None:
+    """One INSERT … SELECT … ON CONFLICT DO NOTHING per 30,000 members, on SQLite and PostgreSQL
+    alike (bulk_create would split it into 333-row statements on SQLite)."""
+    table = TeamMembership._meta.db_table
+    membership_table = Membership._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(membership_ids), INSERT_CHUNK):
+            chunk = membership_ids[start : start + INSERT_CHUNK]
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (team_id, membership_id, display, created_at) "
+                f"SELECT %s, id, '', %s FROM {membership_table} WHERE id IN ({placeholders}) "
+                "ON CONFLICT (team_id, membership_id) DO NOTHING",
+                [team_id, now, *chunk],
+            )
 
 
 def _displays(members: list[dict] | None) -> dict[str, str]:
@@ -305,7 +328,7 @@ def _displays(members: list[dict] | None) -> dict[str, str]:
 
 
 def _display_name_taken(integration: Integration, name: str, exclude_pk: int | None = None) -> bool:
-    queryset = ScimGroup.objects.filter(organization_id=integration.organization_id, display_name__iexact=name)
+    queryset = ScimGroup.objects.filter(equals_ignoring_case("display_name", name), organization_id=integration.organization_id)
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
     return queryset.exists()

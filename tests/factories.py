@@ -95,3 +95,16 @@ def make_scim_group(integration: Integration, display_name: str, *, members=(), 
     )
     TeamMembership.objects.bulk_create(TeamMembership(team=team, membership=u.membership) for u in members)
     return group
+
+
+def bulk_scim_users(integration: Integration, count: int, *, prefix: str = "bulk"):
+    """`count` SCIM users in a handful of queries, for tests about size (10,000-member groups)."""
+    from scim.models import ScimUser
+
+    organization = integration.organization
+    users = User.objects.bulk_create(User(email=f"{prefix}{i}@example.test", full_name=f"{prefix} {i}") for i in range(count))
+    memberships = Membership.objects.bulk_create(Membership(organization=organization, user=u) for u in users)
+    return ScimUser.objects.bulk_create(
+        ScimUser(organization=organization, integration=integration, membership=m, user_name=f"{prefix}{i}@example.test")
+        for i, m in enumerate(memberships)
+    )

@@ -175,3 +175,57 @@ class TestQueryCounts:
         with django_assert_max_num_queries(14):
             ok(scim.patch(f"/Groups/{group['id']}", [{"op": "add", "path": "members", "value": [{"value": u.scim_id} for u in users]}]))
         assert len(member_ids(scim, group["id"])) == 300
+
+
+class TestAtScale:
+    """A group of 10,000 members: reads that exclude members never load them, and an add of
+    1,000 members in one PATCH costs the same number of queries as an add of 10."""
+
+    @pytest.fixture
+    def big_group(self, scim):
+        from tests.factories import bulk_scim_users
+
+        users = bulk_scim_users(scim.integration, 11_000)
+        group = scim.create_group("Everyone")
+        for start in range(0, 10_000, 2_500):
+            ok(scim.patch(f"/Groups/{group['id']}", [{"op": "add", "path": "members",
+                                                       "value": [{"value": u.scim_id} for u in users[start:start + 2_500]]}]))
+        return group["id"], users
+
+    def test_reads_excluding_members_are_constant_and_never_load_them(self, scim, big_group, django_assert_num_queries):
+        group_id, _ = big_group
+        scim.get(f"/Groups/{group_id}?excludedAttributes=members")  # notes that the IdP reached us
+        # token, group, activity record
+        with django_assert_num_queries(3) as captured:
+            response = scim.get(f"/Groups/{group_id}?excludedAttributes=members")
+        assert "members" not in response.doc
+        assert not any("teammembership" in q["sql"].lower() for q in captured.captured_queries)
+        # token, the page with its total, activity record
+        with django_assert_num_queries(3):
+            body = scim.client.get(f"{scim.base}/Groups", {"filter": 'displayName eq "Everyone"', "excludedAttributes": "members"},
+                                   HTTP_AUTHORIZATION=f"Bearer {scim.token}").json()
+        assert body["totalResults"] == 1 and "members" not in body["Resources"][0]
+
+    def test_the_whole_member_list_is_one_query(self, scim, big_group, django_assert_num_queries):
+        group_id, _ = big_group
+        scim.get(f"/Groups/{group_id}?excludedAttributes=members")
+        # token, group, all members, activity record
+        with django_assert_num_queries(4):
+            response = scim.get(f"/Groups/{group_id}")
+        assert len(response.doc["members"]) == 10_000
+
+    def test_adding_1000_members_costs_what_adding_10_costs(self, scim, big_group):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        group_id, users = big_group
+        newcomers = [u.scim_id for u in users[10_000:]]
+        scim.get(f"/Groups/{group_id}?excludedAttributes=members")
+        counts = []
+        for batch in (newcomers[:10], newcomers[10:]):
+            with CaptureQueriesContext(connection) as captured:
+                ok(scim.patch(f"/Groups/{group_id}?excludedAttributes=members",
+                              [{"op": "add", "path": "members", "value": [{"value": v} for v in batch]}]))
+            counts.append(len(captured.captured_queries))
+        assert counts[0] == counts[1]
+        assert len(member_ids(scim, group_id)) == 11_000
