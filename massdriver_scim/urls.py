@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("scim/v2/", include("scim.urls")),
+    path("docs/idp/", include("integrations.guide_urls")),
     path("", include("integrations.urls")),
     path("", include("organizations.urls")),
 ]
