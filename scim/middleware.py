@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 
+from .exceptions import as_scim_error
 from .protocol.errors import ScimError
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,10 @@ class ScimSafetyNetMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith(SCIM_PATH_PREFIX):
             return None
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database went away outside a view (while recording, in a middleware): the
+            # same 503 and Retry-After as inside one.
+            return scim_error_response(as_scim_error(exception))
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return scim_error_response(ScimError(500, "The service failed to handle this request; it has been logged."))
 

@@ -104,12 +104,14 @@ class ScimView(APIView):
     def _record_refusal(self, request, response) -> None:
         """Requests refused before or during their work are recorded after the rollback, so the
         admin sees failed attempts (a revoked token, a bad filter) on the integration's page."""
-        integration = request.auth if isinstance(getattr(request, "_auth", None), Integration) else None
-        if integration is None:
-            integration = Integration.objects.filter(public_id=self.kwargs.get("integration_id", "")).first()
-        if integration is None:
-            return
+        if response.status_code == 503:
+            return  # the database is unreachable: nothing can be recorded
         try:
+            integration = request.auth if isinstance(getattr(request, "_auth", None), Integration) else None
+            if integration is None:
+                integration = Integration.objects.filter(public_id=self.kwargs.get("integration_id", "")).first()
+            if integration is None:
+                return
             with transaction.atomic():
                 activity.record(request, response, integration=integration)
         except DatabaseError:

@@ -130,3 +130,15 @@ def test_an_unexpected_error_outside_the_view_is_an_opaque_scim_500(scim, monkey
     middleware answers with a SCIM body."""
     monkeypatch.setattr("scim.views.ScimView.finalize_response", _fail)
     _assert_opaque_500(scim.get("/Users"))
+
+
+def test_the_database_going_away_outside_the_view_is_a_503_not_a_500(scim, monkeypatch):
+    from django.db import OperationalError
+
+    def gone(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed")
+
+    monkeypatch.setattr("scim.views.ScimView.finalize_response", gone)
+    response = scim.get("/Users")
+    body = scim_error(response, 503)
+    assert int(response["Retry-After"]) > 0 and "127.0.0.1" not in body["detail"]
