@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -127,7 +128,8 @@ class ActivityRow:
 
 def _display_path(path: str) -> str:
     # The API records the full path; the admin reads it relative to the endpoint URL they pasted.
-    return _SCIM_PREFIX.sub("", path, count=1) or "/"
+    # Decoded, so a filter reads as the IdP wrote it: userName eq "a@b.c", not %22a%40b.c%22.
+    return unquote(_SCIM_PREFIX.sub("", path, count=1)) or "/"
 
 
 def _person_q(*, organization: Organization, person: str) -> Q:

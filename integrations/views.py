@@ -124,7 +124,7 @@ def integration_detail(request: HttpRequest, access: OrgAccess, public_id: str) 
 @require_GET
 @org_member_required(admin=True)
 def integration_connection(request: HttpRequest, access: OrgAccess, public_id: str) -> JsonResponse:
-    """The connection state as JSON, polled by static/js/connection.js while the page waits for
+    """The connection state as JSON, polled by static/js/integration.js while the page waits for
     the IdP's first request: when `latest_request_id` changes, the page reloads itself."""
     found = selectors.integration_connection(organization=access.organization, public_id=public_id)
     if found is None:

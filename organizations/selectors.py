@@ -62,7 +62,12 @@ class Person:
 
     @property
     def is_scim_managed(self) -> bool:
-        return self.scim_user is not None and self.scim_user.deleted_at is None
+        # Deleting the integration leaves its people in place, no longer managed by anyone's IdP.
+        return (
+            self.scim_user is not None
+            and self.scim_user.deleted_at is None
+            and self.scim_user.integration_id is not None
+        )
 
     @property
     def role_label(self) -> str:

@@ -1,10 +1,14 @@
 """Staff views of what identity providers provisioned, for troubleshooting without a database
 shell. Read-mostly: SCIM data changes through the SCIM API, so the IdP stays the source of truth."""
 
+import re
+
 from django.contrib import admin
 from django.db.models import Q
 
 from .models import RequestRecord, ScimGroup, ScimUser, ScimUserValue
+
+_SCIM_PREFIX = re.compile(r"^/scim/v2/[0-9a-fA-F]{32}")
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -123,18 +127,23 @@ class RequestRecordAdmin(admin.ModelAdmin):
     list_display = (
         "created_at",
         "organization",
-        "integration",
-        "method",
-        "path",
+        "request_line",
         "status",
-        "latency_ms",
         "outcome",
+        "resource_name",
+        "latency_ms",
     )
+    list_display_links = ("created_at",)
     list_filter = (RequestOutcomeFilter, "organization", "status", "method", "resource_type", "created_at")
     search_fields = ("path", "outcome", "resource_name", "resource_id", "client", "integration__public_id")
     list_select_related = ("organization", "integration")
     date_hierarchy = "created_at"
     show_full_result_count = False  # the table grows large; skip the unfiltered COUNT(*)
+
+    @admin.display(description="request", ordering="path")
+    def request_line(self, obj) -> str:
+        # The path as the IdP sees it under its base URL; the integration id is in the filter.
+        return f"{obj.method} {_SCIM_PREFIX.sub('', obj.path, count=1) or '/'}"
 
     def get_search_results(self, request, queryset, search_term):
         """Also find the requests about a person searched by email or externalId, which live on

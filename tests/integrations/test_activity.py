@@ -395,7 +395,7 @@ def test_person_page_marks_idp_owned_fields_read_only(admin_client, integration)
     )
     body = admin_client.get(member_url(person)).content.decode()
     assert "Read-only here: your identity provider owns these fields" in body
-    assert "Engineer" in body and "00u9" in body and "(from IdP)" in body
+    assert "Engineer" in body and "00u9" in body and "Read-only" in body
     assert "<input" not in body.split('id="profile-h"')[1].split("</section>")[0]
 
 
