@@ -21,7 +21,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+PYTHON = (
+    str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+)
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
 
 
@@ -54,11 +56,24 @@ class OwnedPostgres:
         self.data = self.dir / "data"
         if self.root:
             shutil.chown(self.dir, "postgres", "postgres")
-        self._as_owner([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                        "-E", "UTF8", "--locale=C.UTF-8"])
+        self._as_owner(
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.dir}'\n"
-                       "max_connections = 200\n")
+            conf.write(
+                f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.dir}'\n"
+                "max_connections = 200\n"
+            )
             if not durable:  # faster, but a crash (stop(mode="immediate")) loses recent commits
                 conf.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
 
@@ -68,11 +83,24 @@ class OwnedPostgres:
         return subprocess.run(args, check=check, capture_output=True, text=True, timeout=120)
 
     def start(self) -> None:
-        self._as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"),
-                        "-w", "-t", "60", "start"])
+        self._as_owner(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.dir / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        self._as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"], check=False)
+        self._as_owner(
+            [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"], check=False
+        )
 
     def create_database(self, name: str) -> str:
         import psycopg
@@ -90,21 +118,25 @@ class OwnedPostgres:
 
 
 def app_env(database_url: str, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "massdriver_scim.settings.production",
-        "SECRET_KEY": "soak-and-fault-tests-only-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
-    })
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "massdriver_scim.settings.production",
+            "SECRET_KEY": "soak-and-fault-tests-only-" + "x" * 40,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     env.update(extra)
     return env
 
 
 def manage(env: dict, *args: str) -> str:
-    result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -112,18 +144,37 @@ def manage(env: dict, *args: str) -> str:
 
 def create_integration(env: dict, org: str, base_url: str) -> dict:
     """{"id", "url", "token"} of a new integration of a new organization."""
-    return json.loads(manage(env, "scim_integration", "create", "--org", org, "--create-org", "--base-url", base_url))
+    return json.loads(
+        manage(env, "scim_integration", "create", "--org", org, "--create-org", "--base-url", base_url)
+    )
 
 
 class Gunicorn:
-    def __init__(self, env: dict, *, workers: int = 2, threads: int = 1, port: int | None = None, timeout: int = 30):
+    def __init__(
+        self, env: dict, *, workers: int = 2, threads: int = 1, port: int | None = None, timeout: int = 30
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix=f"gunicorn-{self.port}-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
-            [GUNICORN, "massdriver_scim.wsgi", "--workers", str(workers), "--threads", str(threads),
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", str(timeout), "--graceful-timeout", "5"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                GUNICORN,
+                "massdriver_scim.wsgi",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                str(timeout),
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -137,7 +188,9 @@ class Gunicorn:
                     break
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn did not start; see {self.log.name}:\n{Path(self.log.name).read_text()[-3000:]}")
+        raise RuntimeError(
+            f"gunicorn did not start; see {self.log.name}:\n{Path(self.log.name).read_text()[-3000:]}"
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -160,14 +160,14 @@ def test_combining_and_precomposed_names_are_different_people(scim):
 @pytest.mark.parametrize("raw_value", ["a\\u0000b", "\\ud800", "x\\udfffy", "\\u0000"])
 def test_nul_and_lone_surrogates_are_a_400_not_a_server_error(scim, raw_value):
     for raw in (
-        '{"schemas":["%s"],"userName":"%s"}' % (USER_URN, raw_value),
-        '{"schemas":["%s"],"userName":"ok@example.test","title":"%s"}' % (USER_URN, raw_value),
-        '{"schemas":["%s"],"userName":"ok@example.test","%s":"x"}' % (USER_URN, raw_value),
+        '{"schemas":["%s"],"userName":"%s"}' % (USER_URN, raw_value),  # noqa: UP031 (JSON braces)
+        '{"schemas":["%s"],"userName":"ok@example.test","title":"%s"}' % (USER_URN, raw_value),  # noqa: UP031 (JSON braces)
+        '{"schemas":["%s"],"userName":"ok@example.test","%s":"x"}' % (USER_URN, raw_value),  # noqa: UP031 (JSON braces)
     ):
         body = scim_error(scim.request("POST", "/Users", raw=raw), 400)
         assert body["scimType"] == "invalidValue"
     user = scim.create_user("target@example.test")
-    patch = '{"schemas":["%s"],"Operations":[{"op":"replace","path":"title","value":"%s"}]}' % (PATCH_URN, raw_value)
+    patch = '{"schemas":["%s"],"Operations":[{"op":"replace","path":"title","value":"%s"}]}' % (PATCH_URN, raw_value)  # noqa: UP031 (JSON braces)
     scim_error(scim.request("PATCH", f"/Users/{user['id']}", raw=patch), 400)
 
 

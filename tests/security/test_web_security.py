@@ -29,7 +29,10 @@ def _fresh_cache():
 
 
 def _production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"}}
+    # Only what production would have: no test-run variables (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE in this process, which check --deploy rightly refuses).
+    dropped = {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update({
         "DJANGO_SETTINGS_MODULE": "massdriver_scim.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
