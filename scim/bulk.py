@@ -41,7 +41,7 @@ def _resolve_references(value, created: dict[str, str]):
         if match:
             bulk_id = match["id"]
             if bulk_id not in created:
-                raise ScimError(409, f"bulkId '{bulk_id}' does not refer to a resource created earlier in this request.", "invalidValue")
+                raise bad_request(f"bulkId '{bulk_id}' does not refer to any operation of this request.")
             return created[bulk_id]
         return value
     if isinstance(value, list):
@@ -75,23 +75,93 @@ def run_bulk(*, integration: Integration, data, base_url: str, max_operations: i
     if fail_on_errors is not None and (not isinstance(fail_on_errors, int) or isinstance(fail_on_errors, bool) or fail_on_errors < 1):
         raise bad_request("failOnErrors must be a positive integer.")
 
+    declared = _declared_bulk_ids(operations)
     created: dict[str, str] = {}
-    results, failures = [], 0
-    for operation in operations:
-        if fail_on_errors is not None and failures >= fail_on_errors:
-            break
-        outcome = _run_one(integration, operation, created, base_url, render)
-        if int(outcome["status"]) >= 400:
-            failures += 1
-        results.append(outcome)
+    results: dict[int, dict] = {}
+    failures = 0
+    # Operations run in request order, except that one referring to a bulkId created later in
+    # the request waits for it (RFC 7644 section 3.7.1 lets references point forward).
+    pending = list(range(len(operations)))
+    while pending:
+        progressed = False
+        waiting = []
+        for index in pending:
+            if fail_on_errors is not None and failures >= fail_on_errors:
+                break
+            operation = operations[index]
+            missing = _unresolved(operation, created) & declared
+            if missing:
+                waiting.append(index)
+                continue
+            outcome = _run_one(integration, operation, created, base_url, render, declared)
+            results[index] = outcome
+            failures += int(outcome["status"]) >= 400
+            progressed = True
+        else:
+            if waiting and not progressed:
+                for index in waiting:  # circular or failed references: none can ever run
+                    results[index] = _failure(operations[index], ScimError(
+                        409, "This operation refers to a bulkId that could not be created (a circular reference, "
+                        "or the operation that creates it failed).", "invalidValue"))
+                    failures += 1
+                waiting = []
+            pending = waiting
+            continue
+        break
+    ordered = [results[i] for i in sorted(results)]
     return BulkResult(
-        response={"schemas": [BULK_RESPONSE_URN], "Operations": results},
-        operations=len(results),
+        response={"schemas": [BULK_RESPONSE_URN], "Operations": ordered},
+        operations=len(ordered),
         failures=failures,
     )
 
 
-def _run_one(integration, operation, created, base_url, render) -> dict:
+def _declared_bulk_ids(operations: list) -> set[str]:
+    seen: set[str] = set()
+    for operation in operations:
+        bulk_id = _key(operation, "bulkId") if isinstance(operation, dict) else None
+        if bulk_id is None:
+            continue
+        if not isinstance(bulk_id, str) or not bulk_id:
+            raise bad_request(f"bulkId must be a non-empty string, got {bulk_id!r}.")
+        if bulk_id in seen:
+            raise bad_request(f"bulkId '{bulk_id}' is used by more than one operation.")
+        seen.add(bulk_id)
+    return seen
+
+
+def _references(value) -> set[str]:
+    if isinstance(value, str):
+        found = set()
+        for part in value.split("/"):
+            match = BULK_ID_REFERENCE.match(part)
+            if match:
+                found.add(match["id"])
+        return found
+    if isinstance(value, list):
+        return set().union(*(_references(item) for item in value)) if value else set()
+    if isinstance(value, dict):
+        return set().union(*(_references(item) for item in value.values())) if value else set()
+    return set()
+
+
+def _unresolved(operation, created: dict[str, str]) -> set[str]:
+    if not isinstance(operation, dict):
+        return set()
+    wanted = _references(_key(operation, "path")) | _references(_key(operation, "data"))
+    return wanted - set(created)
+
+
+def _failure(operation, error: ScimError) -> dict:
+    result: dict = {"method": str(_key(operation, "method") or "").upper() or None} if isinstance(operation, dict) else {"method": None}
+    bulk_id = _key(operation, "bulkId") if isinstance(operation, dict) else None
+    if bulk_id is not None:
+        result["bulkId"] = bulk_id
+    result.update(status=str(error.status), response=error.to_scim())
+    return result
+
+
+def _run_one(integration, operation, created, base_url, render, declared=frozenset()) -> dict:
     method = str(_key(operation, "method") or "").upper() if isinstance(operation, dict) else ""
     bulk_id = _key(operation, "bulkId") if isinstance(operation, dict) else None
     result: dict = {"method": method or None}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
+from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 
@@ -35,8 +38,11 @@ class ScimSafetyNetMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(SCIM_PATH_PREFIX):
+        if not request.path.lower().startswith(SCIM_PATH_PREFIX):
             return self.get_response(request)
+        refusal = _read_chunked_body(request)
+        if refusal is not None:
+            return scim_error_response(refusal)
         response = self.get_response(request)
         content_type = response.get("Content-Type", "")
         if response.status_code >= 400 and "json" not in content_type:
@@ -44,7 +50,7 @@ class ScimSafetyNetMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not request.path.startswith(SCIM_PATH_PREFIX):
+        if not request.path.lower().startswith(SCIM_PATH_PREFIX):
             return None
         if isinstance(exception, OperationalError | InterfaceError):
             # The database went away outside a view (while recording, in a middleware): the
@@ -52,6 +58,21 @@ class ScimSafetyNetMiddleware:
             return scim_error_response(as_scim_error(exception))
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return scim_error_response(ScimError(500, "The service failed to handle this request; it has been logged."))
+
+
+def _read_chunked_body(request) -> ScimError | None:
+    """Django reads a body only as far as Content-Length says, so a chunked request (no length)
+    would look empty. Read it here, up to the payload limit, and give it a length."""
+    if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() or request.META.get("CONTENT_LENGTH"):
+        return None
+    limit = settings.SCIM_MAX_PAYLOAD_BYTES
+    source = request.META.get("wsgi.input")
+    body = source.read(limit + 1) if source is not None else b""
+    if len(body) > limit:
+        return ScimError(413, f"The request body is larger than the {limit}-byte limit.")
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    request._stream = LimitedStream(io.BytesIO(body), len(body))
+    return None
 
 
 def _generic_detail(status: int) -> str:

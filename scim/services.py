@@ -160,6 +160,8 @@ def _create(*, integration: Integration, document: dict) -> UserChange:
 
 def _restore(*, integration: Integration, user: ScimUser, document: dict) -> UserChange:
     was_deleted = user.deleted_at is not None
+    if "externalId" not in document and user.external_id is not None:
+        document["externalId"] = user.external_id  # a re-create without it keeps the IdP's link
     if was_deleted and _taken(integration, document["userName"]):
         raise _uniqueness_error(document["userName"])
     user.deleted_at = None
@@ -216,10 +218,10 @@ def _describe_update(before: dict, after: dict, user_name: str) -> str:
     return f"Updated user {user_name}"
 
 
-def scim_user_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None) -> UserChange:
+def scim_user_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None) -> UserChange:
     document = resources.parse_user(data)
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(user.version, if_match)
+    check_version(user.version, if_match, if_none_match)
     before = user_document(user)
     # OneLogin's PUT templates can omit `active`, and omitting externalId must not unlink the
     # person from the IdP: both keep their current values when absent.
@@ -231,21 +233,21 @@ def scim_user_replace(*, integration: Integration, scim_id: str, data, if_match:
     return UserChange(user=user, changed=changed, summary=_describe_update(before, document, user.user_name) if changed else f"No change to user {user.user_name}")
 
 
-def scim_user_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None,
+def scim_user_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None,
                     max_operations: int = 1000) -> UserChange:
     operations = patch_protocol.parse_patch_request(data, max_operations=max_operations)
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(user.version, if_match)
+    check_version(user.version, if_match, if_none_match)
     before = user_document(user)
     after = patch_protocol.apply_user_patch(before, operations, current_id=user.scim_id)
     changed = _apply_document(user, after)
     return UserChange(user=user, changed=changed, summary=_describe_update(before, after, user.user_name) if changed else f"No change to user {user.user_name}")
 
 
-def scim_user_delete(*, integration: Integration, scim_id: str, if_match: str | None = None) -> UserChange:
+def scim_user_delete(*, integration: Integration, scim_id: str, if_match: str | None = None, if_none_match: str | None = None) -> UserChange:
     """Soft delete: access ends and the resource leaves the SCIM view; nothing is erased."""
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(user.version, if_match)
+    check_version(user.version, if_match, if_none_match)
     now = timezone.now()
     user.deleted_at = now
     user.active = False
@@ -386,10 +388,10 @@ def _touch_group(group: ScimGroup, *, fields=()) -> None:
     group.refresh_from_db(fields=["version"])
 
 
-def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None) -> GroupChange:
+def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None) -> GroupChange:
     document = resources.parse_group(data)
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(group.version, if_match)
+    check_version(group.version, if_match, if_none_match)
     if "externalId" not in document and group.external_id is not None:
         document["externalId"] = group.external_id
     renamed = _rename(group, integration, document)
@@ -400,11 +402,11 @@ def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match
     return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({len(members)} members)")
 
 
-def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None,
+def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None,
                      max_operations: int = 1000) -> GroupChange:
     operations = patch_protocol.parse_patch_request(data, max_operations=max_operations)
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(group.version, if_match)
+    check_version(group.version, if_match, if_none_match)
     result = patch_protocol.apply_group_patch(group_document(group), operations, current_id=group.scim_id)
     renamed = _rename(group, integration, result.document)
     delta = result.members
@@ -431,10 +433,10 @@ def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: 
     return GroupChange(group=group, summary=summary)
 
 
-def scim_group_delete(*, integration: Integration, scim_id: str, if_match: str | None = None) -> GroupChange:
+def scim_group_delete(*, integration: Integration, scim_id: str, if_match: str | None = None, if_none_match: str | None = None) -> GroupChange:
     """The team and its memberships go; the people stay."""
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(group.version, if_match)
+    check_version(group.version, if_match, if_none_match)
     Team.objects.filter(pk=group.team_id).delete()  # cascades to the group and team memberships
     return GroupChange(group=group, summary=f"Deleted group {group.display_name} (its members stay)")
 
@@ -442,12 +444,26 @@ def scim_group_delete(*, integration: Integration, scim_id: str, if_match: str |
 # ------------------------------------------------------------------------------- versions
 
 
-def check_version(version: int, if_match: str | None) -> None:
-    """If-Match (RFC 7644 section 3.14): a stale version is refused with 412."""
-    if not if_match:
-        return
+def etag_matches(version: int, header: str | None) -> bool:
+    """Whether an If-Match / If-None-Match header names `version` (or is `*`)."""
     from .representation import etag
 
+    if not header:
+        return False
+    wanted = [tag.strip() for tag in header.split(",")]
+    current = etag(version)
+    return "*" in wanted or current in wanted or current.removeprefix("W/") in wanted
+
+
+def check_version(version: int, if_match: str | None, if_none_match: str | None = None) -> None:
+    """Preconditions on a change (RFC 7644 section 3.14, RFC 7232): If-Match must name the current
+    version, If-None-Match must not; either failing is 412 and nothing changes."""
+    from .representation import etag
+
+    if if_none_match and etag_matches(version, if_none_match):
+        raise ScimError(412, f"The resource exists with version {etag(version)}, which If-None-Match excludes.")
+    if not if_match:
+        return
     wanted = [tag.strip() for tag in if_match.split(",")]
     current = etag(version)
     if "*" in wanted or current in wanted or current.removeprefix("W/") in wanted:

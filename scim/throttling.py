@@ -23,7 +23,7 @@ class IntegrationRateThrottle(BaseThrottle):
             return True
         now = time.time()
         window = int(now // WINDOW_SECONDS)
-        key = f"scim-rate:{integration.pk}:{window}"
+        key = f"scim-rate:{integration.public_id}:{window}"
         self._wait = WINDOW_SECONDS - (now % WINDOW_SECONDS)
         if cache.add(key, 1, timeout=WINDOW_SECONDS + 5):
             return True

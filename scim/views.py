@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils.functional import cached_property
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -56,16 +57,21 @@ class ScimView(APIView):
     content_negotiation_class = ScimContentNegotiation
     throttle_classes = [IntegrationRateThrottle]
 
+    # OPTIONS gets a SCIM 405 rather than DRF's description of the view.
+    metadata_class = None
+
     def initial(self, request, *args, **kwargs):
         activity.start(request)
         super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH") and not request.META.get("CONTENT_LENGTH", "").strip("0"):
+            raise ScimError(400, "The request body is empty: send a JSON object.", "invalidSyntax")
         _refuse_unstorable_url(request)
 
     @property
     def integration(self) -> Integration:
         return self.request.auth
 
-    @property
+    @cached_property  # one view instance per request; a page of 100 resources asks 100 times
     def base_url(self) -> str:
         return scim_base_url(integration=self.integration, request=self.request)
 
@@ -274,7 +280,7 @@ class UserView(ScimView):
             user = selectors.scim_user_get(integration=self.integration, scim_id=resource_id)
             activity.note(request, outcome=f"Read user {user.user_name}", resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
             if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-            if if_none_match and etag(user.version) in [t.strip() for t in if_none_match.split(",")]:
+            if services.etag_matches(user.version, if_none_match):
                 return Response(status=304, headers={"ETag": etag(user.version)})
             return self._respond(request, user)
 
@@ -287,6 +293,7 @@ class UserView(ScimView):
                 scim_id=self.kwargs["resource_id"],
                 data=request.data,
                 if_match=request.META.get("HTTP_IF_MATCH"),
+                if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
                 **extra,
             )
             user = change.user
@@ -304,7 +311,8 @@ class UserView(ScimView):
     def delete(self, request, resource_id, *args, **kwargs):
         def work():
             change = services.scim_user_delete(
-                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH")
+                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH"),
+                if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
             )
             user = change.user
             activity.note(request, outcome=change.summary, resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
@@ -373,7 +381,7 @@ class GroupView(ScimView):
             group = selectors.scim_group_get(integration=self.integration, scim_id=resource_id)
             activity.note(request, outcome=f"Read group {group.display_name}", resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
             if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-            if if_none_match and etag(group.version) in [t.strip() for t in if_none_match.split(",")]:
+            if services.etag_matches(group.version, if_none_match):
                 return Response(status=304, headers={"ETag": etag(group.version)})
             return self._respond(request, group)
 
@@ -386,6 +394,7 @@ class GroupView(ScimView):
                 scim_id=self.kwargs["resource_id"],
                 data=request.data,
                 if_match=request.META.get("HTTP_IF_MATCH"),
+                if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
                 **extra,
             )
             group = change.group
@@ -403,7 +412,8 @@ class GroupView(ScimView):
     def delete(self, request, resource_id, *args, **kwargs):
         def work():
             change = services.scim_group_delete(
-                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH")
+                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH"),
+                if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
             )
             group = change.group
             activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)

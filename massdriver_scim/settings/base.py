@@ -103,8 +103,16 @@ AUTH_PASSWORD_VALIDATORS = [
 # A shared cache (Redis) holds rate-limit counters for every server process; without REDIS_URL
 # the service still runs, with a per-process memory cache.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Keys are namespaced so deployments sharing one Redis never share counters.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="massdriver-scim")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from .errors import ScimError, bad_request
 
 INVALID_CURSOR = "invalidCursor"  # RFC 9865 section 3
+# Far past the end of any organization, and well inside a database's 64-bit OFFSET.
+MAX_START_INDEX = 2**31
+MAX_CURSOR_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def parse_page(*, start_index=None, count=None, cursor=None, default_count: int,
     Okta steps startIndex by 100, so `max_count` must be at least 100."""
     start = _integer("startIndex", start_index)
     size = _integer("count", count)
-    start = 1 if start is None or start < 1 else start
+    start = 1 if start is None or start < 1 else min(start, MAX_START_INDEX)
     size = default_count if size is None else max(0, min(size, max_count))
     if cursor is not None and not isinstance(cursor, str):
         raise bad_request("cursor must be a string.")
@@ -64,6 +67,8 @@ def decode_cursor(cursor: str) -> int | None:
     """The key after which the page starts; None for the first page (an empty cursor)."""
     if cursor == "":
         return None
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise ScimError(400, "The cursor is not one this service issued.", INVALID_CURSOR)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -71,5 +76,5 @@ def decode_cursor(cursor: str) -> int | None:
         if not isinstance(key, int) or isinstance(key, bool) or key < 0:
             raise ValueError
         return key
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise ScimError(400, "The cursor is not one this service issued.", INVALID_CURSOR) from None

@@ -232,8 +232,8 @@ def _coerce_one(
     if attribute.type == BOOLEAN:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"  # templated values can carry stray spaces
         raise bad_request(f"{where} must be a boolean")
     if attribute.type == INTEGER:
         if isinstance(value, int) and not isinstance(value, bool):

@@ -29,6 +29,8 @@ URN_ALIASES = {
     "urn:scim:schemas:core:2.0:group": GROUP_URN,
     "urn:scim:schemas:extension:enterprise:2.0": ENTERPRISE_URN,
     "urn:scim:schemas:extension:enterprise:2.0:user": ENTERPRISE_URN,
+    # OneLogin templates pair the 2.0 core schema with the 1.0 enterprise name.
+    "urn:scim:schemas:extension:enterprise:1.0": ENTERPRISE_URN,
 }
 # Vendor URNs that carry no attributes we need; Entra adds this one to every group it creates.
 TOLERATED_URNS = {
@@ -36,7 +38,7 @@ TOLERATED_URNS = {
     "http://schemas.microsoft.com/2006/11/resourcemanagement/adscim/2.0/user",
 }
 # SCIM 1.1 bodies (OneLogin's "Core Schema v1.1" connector) are refused with a pointed message.
-SCIM_1_URNS = {"urn:scim:schemas:core:1.0", "urn:scim:schemas:extension:enterprise:1.0"}
+SCIM_1_URNS = {"urn:scim:schemas:core:1.0"}
 
 STRING, BOOLEAN, DECIMAL, INTEGER = "string", "boolean", "decimal", "integer"
 DATETIME, REFERENCE, COMPLEX, BINARY = "dateTime", "reference", "complex", "binary"

@@ -152,3 +152,44 @@ class TestDiscovery:
         assert by_id["Group"]["endpoint"] == "/Groups"
         assert scim.get("/ResourceTypes/User").doc["id"] == "User"
         assert_error(scim.get("/ResourceTypes/Nope"), 404)
+
+
+class TestBodiesWithoutLength:
+    def test_a_chunked_body_is_read(self, scim, client):
+        from django.test import RequestFactory
+
+        from scim.middleware import _read_chunked_body
+
+        body = json.dumps({"userName": "chunked@example.test"}).encode()
+        request = RequestFactory().generic("POST", f"{scim.base}/Users", b"", content_type="application/scim+json")
+        request.META.pop("CONTENT_LENGTH", None)
+        request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
+        request.META["wsgi.input"] = __import__("io").BytesIO(body)
+        assert _read_chunked_body(request) is None
+        assert request.body == body and request.META["CONTENT_LENGTH"] == str(len(body))
+
+    def test_an_oversized_chunked_body_is_413(self, scim, settings):
+        from django.test import RequestFactory
+
+        from scim.middleware import _read_chunked_body
+
+        settings.SCIM_MAX_PAYLOAD_BYTES = 10
+        request = RequestFactory().generic("POST", f"{scim.base}/Users", b"", content_type="application/scim+json")
+        request.META.pop("CONTENT_LENGTH", None)
+        request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
+        request.META["wsgi.input"] = __import__("io").BytesIO(b"x" * 100)
+        assert _read_chunked_body(request).status == 413
+
+    def test_an_empty_body_is_invalid_syntax(self, scim):
+        assert_error(scim.request("POST", "/Users", raw=""), 400, "invalidSyntax")
+
+    def test_huge_start_index_is_an_empty_page_not_an_error(self, scim):
+        response = scim.client.get(f"{scim.base}/Users", {"startIndex": "100000000000000000000"}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        assert response.status_code == 200 and response.json()["Resources"] == []
+
+    def test_options_is_a_scim_405(self, scim):
+        assert_error(scim.request("OPTIONS", "/Users"), 405)
+
+    def test_upper_case_prefix_is_a_scim_404_not_html(self, scim):
+        response = scim.client.get(scim.base.replace("/scim/v2/", "/SCIM/V2/") + "/Users")
+        assert_error(response, 404)

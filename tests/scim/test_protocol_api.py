@@ -185,4 +185,42 @@ class TestBulk:
             {"method": "PATCH", "path": "/Users/bulkId:nope", "data": {"Operations": [{"op": "replace", "path": "title", "value": "x"}]}},
             {"method": "POST", "path": "/Users", "bulkId": "fine", "data": {"userName": "fine@example.test"}},
         ]})
-        assert [op["status"] for op in response.doc["Operations"]] == ["409", "201"]
+        assert [op["status"] for op in response.doc["Operations"]] == ["400", "201"]
+
+
+class TestBulkReferences:
+    def test_a_reference_may_point_forward(self, scim):
+        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
+            {"method": "POST", "path": "/Groups", "bulkId": "g", "data": {"displayName": "Forward", "members": [{"value": "bulkId:u"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "u", "data": {"userName": "forward@example.test"}},
+        ]})
+        assert [op["status"] for op in response.doc["Operations"]] == ["201", "201"]
+        assert [op["bulkId"] for op in response.doc["Operations"]] == ["g", "u"]
+        group = scim.get("/Groups/" + response.doc["Operations"][0]["location"].rsplit("/", 1)[1]).doc
+        assert [m["value"] for m in group["members"]] == [response.doc["Operations"][1]["location"].rsplit("/", 1)[1]]
+
+    def test_a_circular_reference_fails_both_operations(self, scim):
+        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
+            {"method": "POST", "path": "/Groups", "bulkId": "a", "data": {"displayName": "A", "members": [{"value": "bulkId:b"}]}},
+            {"method": "POST", "path": "/Groups", "bulkId": "b", "data": {"displayName": "B", "members": [{"value": "bulkId:a"}]}},
+        ]})
+        assert [op["status"] for op in response.doc["Operations"]] == ["409", "409"]
+
+    def test_duplicate_bulk_ids_are_refused(self, scim):
+        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "same", "data": {"userName": "one@example.test"}},
+            {"method": "POST", "path": "/Users", "bulkId": "same", "data": {"userName": "two@example.test"}},
+        ]})
+        assert response.status_code == 400 and "same" in response.doc["detail"]
+
+
+class TestPreconditionsWithStar:
+    def test_if_none_match_star_on_get_is_304(self, scim):
+        doc = scim.create_user("star@example.test")
+        assert scim.get(f"/Users/{doc['id']}", HTTP_IF_NONE_MATCH="*").status_code == 304
+
+    def test_if_none_match_on_a_change_to_an_existing_resource_is_412(self, scim):
+        doc = scim.create_user("star2@example.test", title="Kept")
+        response = scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "No"}], HTTP_IF_NONE_MATCH="*")
+        assert response.status_code == 412
+        assert scim.get(f"/Users/{doc['id']}").doc["title"] == "Kept"
