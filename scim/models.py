@@ -58,7 +58,15 @@ class ScimUser(models.Model):
         indexes = [
             models.Index(fields=["organization", "external_id"], name="scim_user_external_id"),
             models.Index("organization", Lower("display_name"), name="scim_user_display_name"),
-            models.Index(fields=["organization", "id"], name="scim_user_org_order"),
+            # Pages and totalResults of the visible users: an index-only scan, without reading
+            # the table for the rows OFFSET skips or COUNT counts (VACUUM keeps it index-only).
+            models.Index(
+                fields=["organization", "id"], condition=Q(deleted_at__isnull=True), name="scim_user_visible_order"
+            ),
+            # A POST of a userName that was deleted brings that user back (services._restore).
+            models.Index(
+                "organization", Lower("user_name"), condition=Q(deleted_at__isnull=False), name="scim_user_deleted_username"
+            ),
         ]
 
     def __str__(self) -> str:
