@@ -1,14 +1,19 @@
 """Integration pages, for the organization's admins only (organizations.access decides who).
 
 The raw bearer token exists in clear only between the service that generates it and the one page
-that shows it: the POST stashes it in the session, redirects, and the token page pops it. Reloading
-that page (or coming back to it) finds nothing; the response is never cached.
+that shows it: the POST hands it to the admin's own browser in a short-lived, signed, HttpOnly
+cookie scoped to the token page, redirects, and the token page reads and deletes the cookie. The
+server never writes it anywhere (not even the session table). Reloading that page (or coming back
+to it) finds nothing; the response is never cached.
 """
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -21,18 +26,36 @@ from . import selectors, services
 from .forms import ActivityFilterForm, IntegrationCreateForm, TokenRotateForm
 from .models import Integration, IntegrationToken
 
-_NEW_TOKEN_SESSION_KEY = "integrations.new_token.{public_id}"
+_NEW_TOKEN_COOKIE = "new_scim_token"
+_NEW_TOKEN_SALT = "integrations.new-token"
+_NEW_TOKEN_MAX_AGE = 300  # seconds between the POST and the page that shows the token
 
 
-def _stash_token(request: HttpRequest, integration: Integration, raw: str, reason: str) -> None:
-    request.session[_NEW_TOKEN_SESSION_KEY.format(public_id=integration.public_id)] = {
-        "token": raw,
-        "reason": reason,
-    }
+def _token_redirect(request: HttpRequest, access: OrgAccess, integration: Integration, raw: str, reason: str) -> HttpResponse:
+    response = redirect("integrations:token", slug=access.organization.slug, public_id=integration.public_id)
+    response.set_signed_cookie(
+        _NEW_TOKEN_COOKIE,
+        json.dumps({"token": raw, "reason": reason, "integration": integration.public_id}),
+        salt=_NEW_TOKEN_SALT,
+        max_age=_NEW_TOKEN_MAX_AGE,
+        path=response.url,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
 
 
 def _pop_token(request: HttpRequest, integration: Integration) -> dict | None:
-    return request.session.pop(_NEW_TOKEN_SESSION_KEY.format(public_id=integration.public_id), None)
+    """The token stashed for this integration's page, if any (each read is the last one: the page
+    deletes the cookie)."""
+    try:
+        stashed = json.loads(request.get_signed_cookie(_NEW_TOKEN_COOKIE, salt=_NEW_TOKEN_SALT, max_age=_NEW_TOKEN_MAX_AGE))
+    except (KeyError, signing.BadSignature, ValueError):
+        return None
+    if stashed.get("integration") != integration.public_id:
+        return None
+    return stashed
 
 
 def _integration_or_404(access: OrgAccess, public_id: str) -> Integration:
@@ -66,8 +89,7 @@ def integration_create(request: HttpRequest, access: OrgAccess) -> HttpResponse:
             created_by=request.user,
             auth_type=form.cleaned_data["auth_type"],
         )
-        _stash_token(request, integration, raw, reason="created")
-        return redirect("integrations:token", slug=access.organization.slug, public_id=integration.public_id)
+        return _token_redirect(request, access, integration, raw, reason="created")
     return render_org(
         request, access, "integrations/integration_form.html", {"form": form, "nav": "integrations"}
     )
@@ -79,7 +101,7 @@ def integration_create(request: HttpRequest, access: OrgAccess) -> HttpResponse:
 def integration_token(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
     integration = _integration_or_404(access, public_id)
     stashed = _pop_token(request, integration)
-    return render_org(
+    response = render_org(
         request,
         access,
         "integrations/integration_token.html",
@@ -91,6 +113,9 @@ def integration_token(request: HttpRequest, access: OrgAccess, public_id: str) -
             "nav": "integrations",
         },
     )
+    if stashed is not None:
+        response.delete_cookie(_NEW_TOKEN_COOKIE, path=request.path, samesite="Strict")
+    return response
 
 
 @never_cache
@@ -168,8 +193,7 @@ def token_rotate(request: HttpRequest, access: OrgAccess, public_id: str) -> Htt
                 messages.error(request, f"The token was not rotated: {error}")
         return redirect("integrations:detail", slug=access.organization.slug, public_id=public_id)
     raw = services.token_rotate(integration=integration, actor=request.user, grace=form.grace)
-    _stash_token(request, integration, raw, reason="rotated")
-    return redirect("integrations:token", slug=access.organization.slug, public_id=public_id)
+    return _token_redirect(request, access, integration, raw, reason="rotated")
 
 
 @require_POST

@@ -131,3 +131,25 @@ def test_token_page_of_another_integration_never_leaks_a_stashed_token(admin_cli
     # The stashed token is still there for the integration it belongs to.
     assert "bearer-token" in admin_client.get(response["Location"]).content.decode()
     assert created.pk
+
+
+def test_a_token_never_fetched_by_its_page_is_stored_nowhere_on_the_server(admin_client, org):
+    """Between the POST and the token page the token travels in the admin's own browser (a signed,
+    short-lived cookie scoped to that page), never in the session table or any other."""
+    import json as _json
+
+    from django.db import connection
+
+    response = admin_client.post(reverse("integrations:create", args=[org.slug]), {"auth_type": "token"})
+    cookie = response.cookies["new_scim_token"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == response["Location"]
+    from django.test import RequestFactory
+
+    reader = RequestFactory().get("/")
+    reader.COOKIES["new_scim_token"] = cookie.value
+    raw = _json.loads(reader.get_signed_cookie("new_scim_token", salt="integrations.new-token"))["token"]
+    assert raw.startswith("mdscim_")
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')
+            assert raw not in repr(cursor.fetchall()), table
