@@ -255,7 +255,27 @@ def scim_user_delete(*, integration: Integration, scim_id: str, if_match: str | 
     user.version += 1
     user.save(update_fields=["deleted_at", "active", "last_modified", "version"])
     _set_membership_active(user.membership, False)
-    return UserChange(user=user, summary=f"Deleted user {user.user_name} (access ended; records kept)")
+    left = _leave_scim_groups(user)
+    teams = f"; removed from {_plural(left, 'group')}" if left else ""
+    return UserChange(user=user, summary=f"Deleted user {user.user_name} (access ended; records kept{teams})")
+
+
+def _leave_scim_groups(user: ScimUser) -> int:
+    """A deleted user leaves the SCIM view, so it leaves the groups that reference it too (RFC 7644
+    section 3.6): otherwise its teams would still list it, and a later re-create would silently
+    bring back memberships — and roles — the IdP has not pushed again. The activity record keeps
+    what happened."""
+    memberships = TeamMembership.objects.filter(membership_id=user.membership_id, team__scim_group__isnull=False)
+    group_ids = list(ScimGroup.objects.filter(team__team_memberships__membership_id=user.membership_id).values_list("pk", flat=True))
+    if not group_ids:
+        return 0
+    memberships.delete()
+    ScimGroup.objects.filter(pk__in=group_ids).update(version=F("version") + 1, last_modified=timezone.now())
+    return len(group_ids)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 # --------------------------------------------------------------------------------- groups
@@ -359,7 +379,7 @@ def scim_group_create(*, integration: Integration, data) -> GroupChange:
     except IntegrityError:
         raise _group_conflict(name) from None
     _add_members(team.pk, members, _displays(document.get("members")))
-    return GroupChange(group=group, created=True, summary=f"Created group {name} with {len(members)} members")
+    return GroupChange(group=group, created=True, summary=f"Created group {name} with {_plural(len(members), 'member')}")
 
 
 def _rename(group: ScimGroup, integration: Integration, document: dict) -> bool:
@@ -399,7 +419,7 @@ def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match
     TeamMembership.objects.filter(team_id=group.team_id).exclude(membership_id__in=list(members.values())).delete()
     _add_members(group.team_id, members, _displays(document.get("members")))
     _touch_group(group, fields=("display_name", "external_id") if renamed else ())
-    return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({len(members)} members)")
+    return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({_plural(len(members), 'member')})")
 
 
 def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None,
@@ -415,15 +435,15 @@ def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: 
         adds = _member_memberships(integration, delta.add)
         if delta.replace_all:
             TeamMembership.objects.filter(team_id=group.team_id).exclude(membership_id__in=list(adds.values())).delete()
-            parts.append(f"set {len(adds)} members")
+            parts.append(f"set {_plural(len(adds), 'member')}")
         else:
             if delta.remove:
                 TeamMembership.objects.filter(
                     team_id=group.team_id, membership__scim_user__scim_id__in=list(delta.remove)
                 ).delete()
-                parts.append(f"removed {len(delta.remove)} members")
+                parts.append(f"removed {_plural(len(delta.remove), 'member')}")
             if adds:
-                parts.append(f"added {len(adds)} members")
+                parts.append(f"added {_plural(len(adds), 'member')}")
         _add_members(group.team_id, adds, delta.displays)
     if renamed:
         parts.insert(0, f"renamed to {group.display_name}")

@@ -229,3 +229,16 @@ class TestAtScale:
             counts.append(len(captured.captured_queries))
         assert counts[0] == counts[1]
         assert len(member_ids(scim, group_id)) == 11_000
+
+
+def test_a_deleted_user_leaves_its_groups_and_comes_back_without_them(scim, people):
+    group = scim.create_group("Leavers", people[:2])
+    before = scim.get(f"/Groups/{group['id']}").doc["meta"]["version"]
+    scim.delete(f"/Users/{people[0]}")
+    after = scim.get(f"/Groups/{group['id']}").doc
+    assert [m["value"] for m in after["members"]] == [people[1]]
+    assert after["meta"]["version"] != before
+    assert not TeamMembership.objects.filter(membership__scim_user__scim_id=people[0]).exists()
+    # re-created by the IdP: the person is back, the groups are the IdP's to push again
+    again = scim.post("/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "member0@example.test"})
+    assert again.status_code in (200, 201) and "groups" not in again.doc

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations import services as integration_services
 from integrations.models import Integration
@@ -28,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000", help="Address for runserver.")
 
     def handle(self, *args, no_serve: bool, addrport: str, **options) -> None:
+        if settings.SETTINGS_MODULE.endswith(".production"):
+            # The demo admin's password is published in the README: never on a production setup.
+            raise CommandError(
+                "demo creates a login with a published password and does not run with production "
+                "settings. For a real organization use: manage.py org_admin --org SLUG --email EMAIL --create-org"
+            )
         call_command("migrate", interactive=False, verbosity=0)
         organization, _ = organization_get_or_create(slug=DEMO_SLUG, name=DEMO_NAME)
         user, _ = admin_ensure(
@@ -66,4 +72,5 @@ class Command(BaseCommand):
             out(f"             or run: python manage.py scim_integration rotate --id {integration.public_id}")
         out("")
         if not no_serve:
-            call_command("runserver", addrport)
+            # No auto-reloader: it would run this command twice and print the banner twice.
+            call_command("runserver", addrport, use_reloader=False)

@@ -1,0 +1,25 @@
+"""The production path to a first admin, and the demo's refusal to run with DEBUG off."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from organizations.models import Membership, Role
+
+
+def test_org_admin_creates_a_login_with_a_random_password(db, capsys):
+    call_command("org_admin", "--org", "acme", "--email", "boss@acme.test", "--create-org")
+    out = capsys.readouterr().out
+    password = out.split("change it after logging in): ")[1].strip()
+    membership = Membership.objects.get(user__email="boss@acme.test", organization__slug="acme")
+    assert membership.role == Role.ADMIN and membership.user.check_password(password)
+
+
+def test_org_admin_refuses_an_unknown_organization(db):
+    with pytest.raises(CommandError):
+        call_command("org_admin", "--org", "nope", "--email", "x@acme.test")
+
+
+def test_demo_refuses_to_run_with_production_settings(db, settings):
+    settings.SETTINGS_MODULE = "massdriver_scim.settings.production"
+    with pytest.raises(CommandError, match="published password"):
+        call_command("demo", "--no-serve")
