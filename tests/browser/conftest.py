@@ -17,7 +17,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to a scratch folder on every run; `UPDATE_SCREENSHOTS=1 pytest tests/browser`
+# writes them into docs/screenshots, the copies the README links to (kept out of ordinary runs so
+# a test run leaves the work tree clean: the pages carry timestamps and ports).
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    DOCS_SCREENSHOTS
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(os.environ.get("TMPDIR", "/tmp")) / "massdriver-scim-screenshots"
+)
 
 # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls from it
 # ("you cannot call this from an async context") although they are plain synchronous calls.
