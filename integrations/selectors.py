@@ -392,3 +392,18 @@ def audit_events(*, organization: Organization) -> QuerySet[AuditEvent]:
         .select_related("actor", "integration")
         .order_by("-created_at", "-id")
     )
+
+
+GROUPS_SHOWN = 200
+
+
+def integration_groups(*, integration: Integration) -> list:
+    """The organization's IdP-pushed groups (as teams) with their member counts and the role
+    each grants, for the role mapping on the integration page. One query."""
+    from organizations.models import Team
+
+    return list(
+        Team.objects.filter(organization_id=integration.organization_id, scim_group__isnull=False)
+        .annotate(member_count=Count("team_memberships"))
+        .order_by(Lower("name"))[:GROUPS_SHOWN]
+    )

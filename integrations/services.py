@@ -162,3 +162,29 @@ def integration_touch(
     )
     if token is not None:
         IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+@transaction.atomic
+def group_role_set(*, integration: Integration, team_id: int, role: str, actor=None) -> None:
+    """Map one of the integration's groups to a role in the organization: its members hold that
+    role for as long as the IdP keeps them in the group."""
+    from organizations.models import Role, Team
+
+    if role not in ("", *Role.values):
+        raise ValueError(f"Unknown role {role!r}.")
+    team = (
+        Team.objects.select_for_update()
+        .filter(pk=team_id, organization_id=integration.organization_id, scim_group__isnull=False)
+        .first()
+    )
+    if team is None:
+        raise LookupError("No such group in this organization.")
+    if team.granted_role == role:
+        return
+    team.granted_role = role
+    team.save(update_fields=["granted_role"])
+    if role:
+        summary = f"Members of group “{team.name}” are now {Role(role).label.lower()}s of the organization."
+    else:
+        summary = f"Group “{team.name}” no longer grants a role."
+    audit(organization=integration.organization, integration=integration, actor=actor, action="group.role", summary=summary)

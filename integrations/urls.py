@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path("o/<slug:slug>/integrations/<str:public_id>/rotate/", views.token_rotate, name="rotate"),
     path(
+        "o/<slug:slug>/integrations/<str:public_id>/groups/<int:team_id>/role/",
+        views.group_role,
+        name="group-role",
+    ),
+    path(
         "o/<slug:slug>/integrations/<str:public_id>/tokens/<int:token_id>/revoke/",
         views.token_revoke,
         name="revoke",

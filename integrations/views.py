@@ -24,6 +24,8 @@ from organizations.access import OrgAccess, org_member_required, render_org
 
 from . import selectors, services
 from .forms import ActivityFilterForm, IntegrationCreateForm, TokenRotateForm
+from organizations.models import Role
+
 from .models import Integration, IntegrationToken
 
 _NEW_TOKEN_COOKIE = "new_scim_token"
@@ -139,6 +141,8 @@ def integration_detail(request: HttpRequest, access: OrgAccess, public_id: str) 
             "scim_url": selectors.scim_base_url(integration=overview.integration, request=request),
             "rotate_form": TokenRotateForm(),
             "filter_form": filter_form,
+            "groups": selectors.integration_groups(integration=overview.integration),
+            "role_choices": [("", "No role"), *Role.choices],
             "retention_days": settings.SCIM_ACTIVITY_RETENTION_DAYS,
             "nav": "integrations",
         },
@@ -244,3 +248,20 @@ def integration_delete(request: HttpRequest, access: OrgAccess, public_id: str) 
         "integrations/integration_confirm_delete.html",
         {"integration": integration, "nav": "integrations"},
     )
+
+
+@require_POST
+@org_member_required(admin=True)
+def group_role(request: HttpRequest, access: OrgAccess, public_id: str, team_id: int) -> HttpResponse:
+    """Map an IdP group to a role in the organization (or remove the mapping)."""
+    integration = _integration_or_404(access, public_id)
+    role = request.POST.get("role", "")
+    try:
+        services.group_role_set(integration=integration, team_id=team_id, role=role, actor=request.user)
+    except LookupError:
+        raise Http404("No such group.") from None
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Saved. The role follows membership in the group from now on.")
+    return redirect(f"{request.path.rsplit('/groups/', 1)[0]}/#groups-h")

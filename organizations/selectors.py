@@ -6,9 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Subquery, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from .models import Membership, Organization, Role, Team, TeamMembership
+
+
+def _admin_team_name() -> Subquery:
+    """The name of a team that makes the member an admin (alphabetically first), or NULL."""
+    return Subquery(
+        TeamMembership.objects.filter(membership=OuterRef("pk"), team__granted_role=Role.ADMIN)
+        .order_by("team__name")
+        .values("team__name")[:1]
+    )
 
 
 def _team_admin_exists() -> Exists:
@@ -59,6 +68,7 @@ class Person:
     is_active: bool
     deactivated_at: datetime | None
     scim_user: object | None  # scim.models.ScimUser, when an IdP manages this person
+    admin_team: str = ""  # a team granting "admin", when that is why the person is an admin
 
     @property
     def is_scim_managed(self) -> bool:
@@ -72,6 +82,15 @@ class Person:
     @property
     def role_label(self) -> str:
         return Role.ADMIN.label if self.is_admin else Role.MEMBER.label
+
+    @property
+    def role_reason(self) -> str:
+        """Why the person has their role, in words for the members page."""
+        if self.membership.role == Role.ADMIN:
+            return "own role"
+        if self.admin_team:
+            return f"through team “{self.admin_team}”"
+        return ""
 
 
 def _scim_user_of(membership: Membership):
@@ -120,7 +139,9 @@ def person_from_membership(membership: Membership) -> Person:
         membership=membership,
         name=name,
         email=email,
-        is_admin=membership.role == Role.ADMIN or bool(getattr(membership, "team_admin", False)),
+        is_admin=membership.role == Role.ADMIN or bool(getattr(membership, "team_admin", False))
+        or bool(getattr(membership, "admin_team", None)),
+        admin_team=getattr(membership, "admin_team", None) or "",
         is_active=membership.is_active,
         deactivated_at=membership.deactivated_at,
         scim_user=scim_user,
@@ -131,7 +152,7 @@ def _people_queryset(*, organization: Organization) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(organization=organization)
         .select_related("user", "scim_user", "scim_user__integration")
-        .annotate(team_admin=_team_admin_exists())
+        .annotate(admin_team=_admin_team_name())
     )
 
 

@@ -1,0 +1,59 @@
+"""Mapping an IdP group to an organization role on the integration page (issue 3)."""
+
+import pytest
+from django.urls import reverse
+
+from integrations.models import AuditEvent
+from organizations.access import resolve_access
+from organizations.models import Team, User
+from tests.factories import make_integration, make_scim_group, make_scim_user
+
+
+@pytest.fixture
+def setup(admin_client, org):
+    integration, _ = make_integration(org)
+    person = make_scim_user(integration, "ops@acme.test", email="ops@acme.test", display_name="Ops Person")
+    group = make_scim_group(integration, "Platform admins", members=[person])
+    return integration, person, group
+
+
+def role_url(org, integration, group):
+    return reverse("integrations:group-role", args=[org.slug, integration.public_id, group.team_id])
+
+
+def test_the_integration_page_lists_groups_with_their_role(admin_client, org, setup):
+    integration, _, group = setup
+    page = admin_client.get(reverse("integrations:detail", args=[org.slug, integration.public_id])).content.decode()
+    assert "Groups and roles" in page and "Platform admins" in page
+
+
+def test_mapping_a_group_to_admin_makes_its_members_admins_while_they_are_in_it(admin_client, org, setup):
+    integration, person, group = setup
+    user = User.objects.get(email="ops@acme.test")
+    assert not resolve_access(user=user, slug=org.slug).is_admin
+    response = admin_client.post(role_url(org, integration, group), {"role": "admin"})
+    assert response.status_code == 302
+    assert Team.objects.get(pk=group.team_id).granted_role == "admin"
+    assert resolve_access(user=user, slug=org.slug).is_admin
+    assert AuditEvent.objects.filter(action="group.role", integration=integration).exists()
+    members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    assert "through team “Platform admins”" in members
+    # leaving the group ends the role at once
+    group.team.team_memberships.all().delete()
+    assert not resolve_access(user=user, slug=org.slug).is_admin
+
+
+def test_a_member_cannot_map_roles(client, org, setup, member_membership):
+    integration, _, group = setup
+    client.force_login(member_membership.user)
+    assert client.post(role_url(org, integration, group), {"role": "admin"}).status_code == 403
+    assert Team.objects.get(pk=group.team_id).granted_role == ""
+
+
+def test_another_organizations_group_is_not_found(admin_client, org, setup):
+    integration, _, _ = setup
+    other_integration, _ = make_integration()
+    foreign = make_scim_group(other_integration, "Foreign")
+    url = reverse("integrations:group-role", args=[org.slug, integration.public_id, foreign.team_id])
+    assert admin_client.post(url, {"role": "admin"}).status_code == 404
+    assert Team.objects.get(pk=foreign.team_id).granted_role == ""
