@@ -198,15 +198,19 @@ def test_over_the_rate_limit_is_a_scim_429_with_retry_after(scim, other_scim, se
 
 def test_the_rate_limit_counts_in_the_shared_cache(scim, settings):
     """Two server processes share the count because it lives in the cache, not in the process:
-    simulated here by a count another process already made."""
-    import time
+    another throttle instance (another process) uses up the minute, and this one refuses."""
+    from types import SimpleNamespace
+
+    from scim.throttling import IntegrationRateThrottle
 
     settings.SCIM_RATE_LIMIT_PER_MINUTE = 10
-    window = int(time.time() // 60)
-    cache.set(f"scim-rate:{scim.integration.pk}:{window}", 10, timeout=65)
-    if int(time.time() // 60) != window:  # the minute turned over meanwhile
+    elsewhere = SimpleNamespace(auth=scim.integration, META={})
+    used = [IntegrationRateThrottle().allow_request(elsewhere, None) for _ in range(10)]
+    if not all(used):  # the minute turned over meanwhile: the window restarted
         pytest.skip("minute boundary")
     scim_error(scim.get("/Users"), 429)
+    cache.clear()  # the shared cache is the only state: emptied, the limit starts again
+    assert scim.get("/Users").status_code == 200
 
 
 def test_rate_limit_zero_turns_it_off(scim, settings):
