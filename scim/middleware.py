@@ -40,6 +40,8 @@ class ScimSafetyNetMiddleware:
     def __call__(self, request):
         if not request.path.lower().startswith(SCIM_PATH_PREFIX):
             return self.get_response(request)
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return scim_error_response(ScimError(403, "This SCIM endpoint is served over HTTPS only: use the https:// URL."))
         refusal = _read_chunked_body(request)
         if refusal is not None:
             return scim_error_response(refusal)

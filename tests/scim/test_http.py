@@ -193,3 +193,12 @@ class TestBodiesWithoutLength:
     def test_upper_case_prefix_is_a_scim_404_not_html(self, scim):
         response = scim.client.get(scim.base.replace("/scim/v2/", "/SCIM/V2/") + "/Users")
         assert_error(response, 404)
+
+
+def test_plain_http_to_the_scim_api_is_refused_not_redirected(scim, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = [r"^scim/"]
+    response = scim.get("/Users")
+    assert_error(response, 403)
+    assert "HTTPS" in json.loads(response.content)["detail"]
+    assert scim.client.get(f"{scim.base}/Users", secure=True, HTTP_AUTHORIZATION=f"Bearer {scim.token}").status_code == 200
