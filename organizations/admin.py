@@ -111,3 +111,15 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ("name", "organization__name")
     list_select_related = ("organization",)
     inlines = [TeamMembershipInline]
+
+
+@admin.register(TeamMembership)
+class TeamMembershipAdmin(admin.ModelAdmin):
+    """Who is in which team, searchable by person and team: "why is Ada an admin?" in one search."""
+
+    list_display = ("team", "membership", "display", "created_at")
+    list_filter = ("team__granted_role", "team__organization")
+    search_fields = ("team__name", "membership__user__email", "membership__user__full_name", "membership__scim_user__user_name")
+    list_select_related = ("team__organization", "membership__user", "membership__organization")
+    autocomplete_fields = ("team", "membership")
+    readonly_fields = ("created_at",)
