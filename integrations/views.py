@@ -21,11 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from organizations.access import OrgAccess, org_member_required, render_org
+from organizations.models import Role
 
 from . import selectors, services
 from .forms import ActivityFilterForm, IntegrationCreateForm, TokenRotateForm
-from organizations.models import Role
-
 from .models import Integration, IntegrationToken
 
 _NEW_TOKEN_COOKIE = "new_scim_token"

@@ -93,6 +93,9 @@ class ScimUserValue(models.Model):
             models.Index(fields=["user", "attribute"], name="scim_user_value_by_user"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.attribute}[{self.position}] = {self.value}"
+
 
 class ScimGroup(models.Model):
     scim_id = models.CharField(max_length=36, unique=True, default=new_scim_id, editable=False)

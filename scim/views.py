@@ -28,9 +28,9 @@ from .protocol.errors import ScimError, bad_request
 from .protocol.filters import parse_filter
 from .protocol.pagination import parse_page
 from .protocol.projection import project, wants_attribute
-from .throttling import IntegrationRateThrottle
 from .protocol.schemas import GROUP, SEARCH_REQUEST_URN, USER, resource_type_by_id, schema_by_id
 from .representation import etag, group_resource, user_resource
+from .throttling import IntegrationRateThrottle
 
 
 def _param(source, name: str):
@@ -475,7 +475,7 @@ class RootSearchView(ScimView):
             page = parts[0][1].page
             totals = [queryset.count() for _, _, queryset in parts]
             resources, skip, room = [], page.offset, page.count
-            for (resource_type, params, queryset), total in zip(parts, totals):
+            for (resource_type, params, queryset), total in zip(parts, totals, strict=True):
                 if room <= 0:
                     break
                 if skip >= total:

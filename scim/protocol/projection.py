@@ -131,7 +131,7 @@ def _merge(existing, value):
     if isinstance(existing, dict) and isinstance(value, dict):
         return {**existing, **value}
     if isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
-        return [{**a, **b} if isinstance(a, dict) and isinstance(b, dict) else b for a, b in zip(existing, value)]
+        return [{**a, **b} if isinstance(a, dict) and isinstance(b, dict) else b for a, b in zip(existing, value, strict=True)]
     return value
 
 
