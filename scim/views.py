@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.functional import cached_property
@@ -28,7 +31,7 @@ from .protocol.errors import ScimError, bad_request
 from .protocol.filters import parse_filter
 from .protocol.pagination import parse_page
 from .protocol.projection import project, wants_attribute
-from .protocol.schemas import GROUP, SEARCH_REQUEST_URN, USER, resource_type_by_id, schema_by_id
+from .protocol.schemas import GROUP, SEARCH_REQUEST_URN, USER, ResourceType, resource_type_by_id, schema_by_id
 from .representation import etag, group_resource, user_resource
 from .throttling import IntegrationRateThrottle
 
@@ -221,42 +224,116 @@ def _search_source(request):
     return body
 
 
-class UsersView(ScimView):
+@dataclass(frozen=True)
+class Kind:
+    """What differs between Users and Groups for the HTTP layer; everything else is shared."""
+
+    resource_type: ResourceType
+    noun: str  # "user" / "group", for the activity record
+    related: str  # the attribute loaded from memberships: "groups" of a user, "members" of a group
+    get: Callable
+    list: Callable
+    related_of: Callable  # objects → {pk: [(id, display)]}, one query for any number
+    render: Callable  # (obj, base_url, related) → resource document
+    sort_expression: Callable
+    create: Callable
+    replace: Callable
+    patch: Callable
+    delete: Callable
+    changed: Callable  # service result → the object it changed
+    name: Callable  # object → the name the admin knows it by
+
+
+def _user_sort(path):
+    from .filtering import user_sort_expression
+
+    return user_sort_expression(path)
+
+
+def _group_sort(path):
+    from .filtering import group_sort_expression
+
+    return group_sort_expression(path)
+
+
+USERS = Kind(
+    resource_type=USER,
+    noun="user",
+    related="groups",
+    get=selectors.scim_user_get,
+    list=selectors.scim_user_list,
+    related_of=selectors.groups_by_user,
+    render=lambda user, base_url, related: user_resource(user, base_url=base_url, groups=related),
+    sort_expression=_user_sort,
+    create=services.scim_user_create,
+    replace=services.scim_user_replace,
+    patch=services.scim_user_patch,
+    delete=services.scim_user_delete,
+    changed=lambda change: change.user,
+    name=lambda user: user.user_name,
+)
+GROUPS = Kind(
+    resource_type=GROUP,
+    noun="group",
+    related="members",
+    get=selectors.scim_group_get,
+    list=selectors.scim_group_list,
+    related_of=selectors.members_by_group,
+    render=lambda group, base_url, related: group_resource(group, base_url=base_url, members=related),
+    sort_expression=_group_sort,
+    create=services.scim_group_create,
+    replace=services.scim_group_replace,
+    patch=services.scim_group_patch,
+    delete=services.scim_group_delete,
+    changed=lambda change: change.group,
+    name=lambda group: group.display_name,
+)
+
+
+class CollectionView(ScimView):
+    """/Users and /Groups: list (GET) and create (POST)."""
+
+    kind: Kind
+
     def get(self, request, *args, **kwargs):
         return self._list(request, request.query_params)
 
     def post(self, request, *args, **kwargs):
-        return self.perform(request, lambda: self._create(request))
+        def work():
+            kind = self.kind
+            change = kind.create(integration=self.integration, data=request.data)
+            obj = kind.changed(change)
+            _note_change(request, kind, obj, change.summary)
+            resource = kind.render(obj, self.base_url, kind.related_of([obj])[obj.pk])
+            headers = {"Location": resource["meta"]["location"], "ETag": etag(obj.version)}
+            return Response(resource, status=201, headers=headers)
 
-    def _create(self, request):
-        change = services.scim_user_create(integration=self.integration, data=request.data)
-        user = change.user
-        activity.note(request, outcome=change.summary, resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
-        resource = user_resource(user, base_url=self.base_url, groups=selectors.groups_by_user([user])[user.pk])
-        headers = {"Location": resource["meta"]["location"], "ETag": etag(user.version)}
-        return Response(resource, status=201, headers=headers)
+        return self.perform(request, work)
 
     def _list(self, request, source):
         def work():
-            from .filtering import user_sort_expression
-
-            params = ListParams(source, USER, user_sort_expression)
-            result = selectors.scim_user_list(
+            kind = self.kind
+            params = ListParams(source, kind.resource_type, kind.sort_expression)
+            result = kind.list(
                 integration=self.integration, filter_ast=params.filter, page=params.page, order_by=params.order_by
             )
-            groups = selectors.groups_by_user(result.items) if params.wants("groups") and result.items else {}
+            related = kind.related_of(result.items) if params.wants(kind.related) and result.items else {}
             resources = [
-                project(user_resource(u, base_url=self.base_url, groups=groups.get(u.pk)), USER, params.attributes, params.excluded)
-                for u in result.items
+                project(kind.render(obj, self.base_url, related.get(obj.pk)), kind.resource_type, params.attributes, params.excluded)
+                for obj in result.items
             ]
             what = f"filter {params.filter_text!r}" if params.filter_text else "list"
-            activity.note(request, outcome=f"Users {what}: {result.total} found", resource_type="User")
+            activity.note(
+                request, outcome=f"{kind.resource_type.endpoint[1:]} {what}: {result.total} found", resource_type=kind.resource_type.id
+            )
             return Response(_list_body(result, resources))
 
         return self.perform(request, work)
 
 
-class UserSearchView(UsersView):
+class SearchView(CollectionView):
+    """POST /Users/.search and /Groups/.search: a list request with its parameters in the body."""
+
     reads_only = True
 
     def get(self, request, *args, **kwargs):
@@ -266,160 +343,83 @@ class UserSearchView(UsersView):
         return self._list(request, _search_source(request))
 
 
-class UserView(ScimView):
-    def _respond(self, request, user, *, status=200):
-        params = request.query_params
-        wants_groups = wants_attribute(USER, "groups", _param(params, "attributes"), _param(params, "excludedAttributes"))
-        groups = selectors.groups_by_user([user])[user.pk] if wants_groups else None
-        resource = user_resource(user, base_url=self.base_url, groups=groups)
-        resource = project(resource, USER, _param(params, "attributes"), _param(params, "excludedAttributes"))
-        return Response(resource, status=status, headers={"ETag": etag(user.version), "Location": f"{self.base_url}/Users/{user.scim_id}"})
-
-    def get(self, request, resource_id, *args, **kwargs):
-        def work():
-            user = selectors.scim_user_get(integration=self.integration, scim_id=resource_id)
-            activity.note(request, outcome=f"Read user {user.user_name}", resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
-            if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-            if services.etag_matches(user.version, if_none_match):
-                return Response(status=304, headers={"ETag": etag(user.version)})
-            return self._respond(request, user)
-
-        return self.perform(request, work)
-
-    def _change(self, request, service, **extra):
-        def work():
-            change = service(
-                integration=self.integration,
-                scim_id=self.kwargs["resource_id"],
-                data=request.data,
-                if_match=request.META.get("HTTP_IF_MATCH"),
-                if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
-                **extra,
-            )
-            user = change.user
-            activity.note(request, outcome=change.summary, resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
-            return self._respond(request, user)
-
-        return self.perform(request, work)
-
-    def put(self, request, resource_id, *args, **kwargs):
-        return self._change(request, services.scim_user_replace)
-
-    def patch(self, request, resource_id, *args, **kwargs):
-        return self._change(request, services.scim_user_patch, max_operations=settings.SCIM_MAX_PATCH_OPERATIONS)
-
-    def delete(self, request, resource_id, *args, **kwargs):
-        def work():
-            change = services.scim_user_delete(
-                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH"),
-                if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
-            )
-            user = change.user
-            activity.note(request, outcome=change.summary, resource_type="User", resource_id=user.scim_id, resource_name=user.user_name)
-            return Response(status=204)
-
-        return self.perform(request, work)
+def _note_change(request, kind: Kind, obj, outcome: str) -> None:
+    activity.note(request, outcome=outcome, resource_type=kind.resource_type.id, resource_id=obj.scim_id, resource_name=kind.name(obj))
 
 
-class GroupsView(ScimView):
-    def get(self, request, *args, **kwargs):
-        return self._list(request, request.query_params)
+class ResourceView(ScimView):
+    """/Users/{id} and /Groups/{id}: read, replace, modify, delete."""
 
-    def post(self, request, *args, **kwargs):
-        def work():
-            change = services.scim_group_create(integration=self.integration, data=request.data)
-            group = change.group
-            activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
-            members = selectors.members_by_group([group])[group.pk]
-            resource = group_resource(group, base_url=self.base_url, members=members)
-            return Response(resource, status=201, headers={"Location": resource["meta"]["location"], "ETag": etag(group.version)})
+    kind: Kind
 
-        return self.perform(request, work)
-
-    def _list(self, request, source):
-        def work():
-            from .filtering import group_sort_expression
-
-            params = ListParams(source, GROUP, group_sort_expression)
-            result = selectors.scim_group_list(
-                integration=self.integration, filter_ast=params.filter, page=params.page, order_by=params.order_by
-            )
-            members = selectors.members_by_group(result.items) if params.wants("members") and result.items else {}
-            resources = [
-                project(group_resource(g, base_url=self.base_url, members=members.get(g.pk)), GROUP, params.attributes, params.excluded)
-                for g in result.items
-            ]
-            what = f"filter {params.filter_text!r}" if params.filter_text else "list"
-            activity.note(request, outcome=f"Groups {what}: {result.total} found", resource_type="Group")
-            return Response(_list_body(result, resources))
-
-        return self.perform(request, work)
-
-
-class GroupSearchView(GroupsView):
-    reads_only = True
-
-    def get(self, request, *args, **kwargs):
-        raise ScimError(405, "Use POST for /.search.")
-
-    def post(self, request, *args, **kwargs):
-        return self._list(request, _search_source(request))
-
-
-class GroupView(ScimView):
-    def _respond(self, request, group, *, after_change: bool = False):
+    def _respond(self, request, obj):
+        kind = self.kind
         params = request.query_params
         attributes, excluded = _param(params, "attributes"), _param(params, "excludedAttributes")
-        members = None
-        if wants_attribute(GROUP, "members", attributes, excluded):
-            members = selectors.members_by_group([group])[group.pk]
-        resource = project(group_resource(group, base_url=self.base_url, members=members), GROUP, attributes, excluded)
-        return Response(resource, headers={"ETag": etag(group.version), "Location": f"{self.base_url}/Groups/{group.scim_id}"})
+        related = kind.related_of([obj])[obj.pk] if wants_attribute(kind.resource_type, kind.related, attributes, excluded) else None
+        resource = project(kind.render(obj, self.base_url, related), kind.resource_type, attributes, excluded)
+        location = f"{self.base_url}{kind.resource_type.endpoint}/{obj.scim_id}"
+        return Response(resource, headers={"ETag": etag(obj.version), "Location": location})
 
     def get(self, request, resource_id, *args, **kwargs):
         def work():
-            group = selectors.scim_group_get(integration=self.integration, scim_id=resource_id)
-            activity.note(request, outcome=f"Read group {group.display_name}", resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
-            if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-            if services.etag_matches(group.version, if_none_match):
-                return Response(status=304, headers={"ETag": etag(group.version)})
-            return self._respond(request, group)
+            obj = self.kind.get(integration=self.integration, scim_id=resource_id)
+            _note_change(request, self.kind, obj, f"Read {self.kind.noun} {self.kind.name(obj)}")
+            if services.etag_matches(obj.version, request.META.get("HTTP_IF_NONE_MATCH")):
+                return Response(status=304, headers={"ETag": etag(obj.version)})
+            return self._respond(request, obj)
 
         return self.perform(request, work)
 
-    def _change(self, request, service, **extra):
+    def _change(self, request, service, *, respond: bool = True, **extra):
         def work():
             change = service(
                 integration=self.integration,
                 scim_id=self.kwargs["resource_id"],
-                data=request.data,
                 if_match=request.META.get("HTTP_IF_MATCH"),
                 if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
                 **extra,
             )
-            group = change.group
-            activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
-            return self._respond(request, group, after_change=True)
+            obj = self.kind.changed(change)
+            _note_change(request, self.kind, obj, change.summary)
+            return self._respond(request, obj) if respond else Response(status=204)
 
         return self.perform(request, work)
 
     def put(self, request, resource_id, *args, **kwargs):
-        return self._change(request, services.scim_group_replace)
+        return self._change(request, self.kind.replace, data=request.data)
 
     def patch(self, request, resource_id, *args, **kwargs):
-        return self._change(request, services.scim_group_patch, max_operations=settings.SCIM_MAX_PATCH_OPERATIONS)
+        return self._change(
+            request, self.kind.patch, data=request.data, max_operations=settings.SCIM_MAX_PATCH_OPERATIONS
+        )
 
     def delete(self, request, resource_id, *args, **kwargs):
-        def work():
-            change = services.scim_group_delete(
-                integration=self.integration, scim_id=resource_id, if_match=request.META.get("HTTP_IF_MATCH"),
-                if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
-            )
-            group = change.group
-            activity.note(request, outcome=change.summary, resource_type="Group", resource_id=group.scim_id, resource_name=group.display_name)
-            return Response(status=204)
+        return self._change(request, self.kind.delete, respond=False)
 
-        return self.perform(request, work)
+
+class UsersView(CollectionView):
+    kind = USERS
+
+
+class UserSearchView(SearchView):
+    kind = USERS
+
+
+class UserView(ResourceView):
+    kind = USERS
+
+
+class GroupsView(CollectionView):
+    kind = GROUPS
+
+
+class GroupSearchView(SearchView):
+    kind = GROUPS
+
+
+class GroupView(ResourceView):
+    kind = GROUPS
 
 
 def _render(view, kind: str, resource) -> dict:

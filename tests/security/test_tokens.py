@@ -83,14 +83,16 @@ def test_a_provisioning_session_logs_and_stores_no_token(scim, settings, caplog,
         scim.get("/Users", token=new)
         token_revoke(token=IntegrationToken.objects.get(digest=tokens.digest_token(new)))
         scim.get("/Users", token=new)  # revoked
+        import dataclasses
+
         import scim.views as views
 
-        real = views.selectors.scim_user_list
-        views.selectors.scim_user_list = lambda **kw: (_ for _ in ()).throw(RuntimeError("boom"))
+        real = views.UsersView.kind
+        views.UsersView.kind = dataclasses.replace(real, list=lambda **kw: (_ for _ in ()).throw(RuntimeError("boom")))
         try:
             assert scim.get("/Users").status_code == 500
         finally:
-            views.selectors.scim_user_list = real
+            views.UsersView.kind = real
     finally:
         connection.force_debug_cursor = False
     # What any handler would write: the formatted records, their messages and tracebacks.
