@@ -62,7 +62,9 @@ def test_a_provisioning_session_logs_and_stores_no_token(scim, settings, caplog,
     and an unexpected error: the raw token (or its secret part) appears nowhere."""
     settings.DEBUG = True  # Django logs every SQL statement with its parameters
     caplog.set_level(logging.DEBUG)
-    for name in ["django", "django.db.backends", "django.request", "scim", "integrations", ""]:
+    names = ["django", "django.db.backends", "django.request", "scim", "integrations", ""]
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
         logging.getLogger(name).setLevel(logging.DEBUG)
     connection.force_debug_cursor = True
     raw = scim.token
@@ -95,6 +97,10 @@ def test_a_provisioning_session_logs_and_stores_no_token(scim, settings, caplog,
             views.UsersView.kind = real
     finally:
         connection.force_debug_cursor = False
+        # Left at DEBUG, django.template would log whole contexts later on, and the repr of a
+        # queryset in a context runs a query: other tests' query counts would change.
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     # What any handler would write: the formatted records, their messages and tracebacks.
     logged = caplog.text + "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     assert "SELECT" in logged  # SQL really was logged
