@@ -85,8 +85,12 @@ class Client:
             index = self.rng.randrange(len(self.bases))
         base = self.bases[index]
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/scim+json",
-                   "User-Agent": "soak-idp/1.0", "Connection": "close"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/scim+json",
+            "User-Agent": "soak-idp/1.0",
+            "Connection": "close",
+        }
         for attempt in range(2):
             connection = self._connection(index)
             try:
@@ -132,8 +136,13 @@ class Soak:
         return f"{first}.{self.tag}.{self.counter}@example.test"
 
     def user_body(self, user: ModelUser) -> dict:
-        body = {"schemas": [USER], "userName": user.user_name, "externalId": user.external_id, "active": user.active,
-                "emails": [{"value": f"u{user.external_id}@example.test", "type": "work", "primary": True}]}
+        body = {
+            "schemas": [USER],
+            "userName": user.user_name,
+            "externalId": user.external_id,
+            "active": user.active,
+            "emails": [{"value": f"u{user.external_id}@example.test", "type": "work", "primary": True}],
+        }
         if user.title:
             body["title"] = user.title
         if user.display_name:
@@ -165,7 +174,9 @@ class Soak:
         if user is None or not user.active:
             return
         name = user.user_name.upper() if self.rng.random() < 0.5 else user.user_name
-        status, doc = self.client.call("POST", "/Users", {"schemas": [USER], "userName": name, "externalId": "someone-else"})
+        status, doc = self.client.call(
+            "POST", "/Users", {"schemas": [USER], "userName": name, "externalId": "someone-else"}
+        )
         self.expect("duplicate create", status, 409)
 
     def update_user(self) -> None:
@@ -174,8 +185,11 @@ class Soak:
             return
         if self.rng.random() < 0.5:
             title = f"Title {self.rng.randrange(1000)} {self.rng.choice(NAMES)}"
-            status, doc = self.client.call("PATCH", f"/Users/{user.id}", {"schemas": [PATCH], "Operations": [
-                {"op": "replace", "path": "title", "value": title}]})
+            status, doc = self.client.call(
+                "PATCH",
+                f"/Users/{user.id}",
+                {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": title}]},
+            )
             self.expect("patch title", status, 200)
             user.title = title
         else:
@@ -190,13 +204,18 @@ class Soak:
         # Entra sends "False"/"True" strings with capitalised ops; Okta booleans.
         value = (not user.active) if self.rng.random() < 0.5 else ("False" if user.active else "True")
         op = self.rng.choice(["replace", "Replace"])
-        status, doc = self.client.call("PATCH", f"/Users/{user.id}", {"schemas": [PATCH], "Operations": [
-            {"op": op, "path": "active", "value": value}]})
+        status, doc = self.client.call(
+            "PATCH",
+            f"/Users/{user.id}",
+            {"schemas": [PATCH], "Operations": [{"op": op, "path": "active", "value": value}]},
+        )
         self.expect("toggle active", status, 200)
         user.active = not user.active
 
     def delete_user(self) -> None:
-        candidates = [u for u in self.users.values() if not any(u.id in g.members for g in self.groups.values())]
+        candidates = [
+            u for u in self.users.values() if not any(u.id in g.members for g in self.groups.values())
+        ]
         if not candidates:
             return
         user = self.rng.choice(candidates)
@@ -221,10 +240,17 @@ class Soak:
 
     def create_group(self) -> None:
         self.counter += 1
-        members = set(self.rng.sample([u.id for u in self.users.values()], k=min(len(self.users), self.rng.randrange(4))))
+        members = set(
+            self.rng.sample(
+                [u.id for u in self.users.values()], k=min(len(self.users), self.rng.randrange(4))
+            )
+        )
         name = f"Team {self.rng.choice(NAMES)} {self.tag}-{self.counter}"
-        status, doc = self.client.call("POST", "/Groups", {"schemas": [GROUP], "displayName": name,
-                                                           "members": [{"value": m} for m in sorted(members)]})
+        status, doc = self.client.call(
+            "POST",
+            "/Groups",
+            {"schemas": [GROUP], "displayName": name, "members": [{"value": m} for m in sorted(members)]},
+        )
         self.expect("create group", status, 201)
         self.groups[doc["id"]] = ModelGroup(doc["id"], name, members)
 
@@ -234,11 +260,17 @@ class Soak:
             return
         if group.members and self.rng.random() < 0.4:
             member = self.rng.choice(sorted(group.members))
-            body = {"schemas": [PATCH], "Operations": [{"op": "remove", "path": f'members[value eq "{member}"]'}]}
+            body = {
+                "schemas": [PATCH],
+                "Operations": [{"op": "remove", "path": f'members[value eq "{member}"]'}],
+            }
             group.members.discard(member)
         else:
             member = self.rng.choice(list(self.users))
-            body = {"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}]}
+            body = {
+                "schemas": [PATCH],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}],
+            }
             group.members.add(member)
         for _ in range(2 if self.rng.random() < 0.2 else 1):  # sometimes retried
             status, _ = self.client.call("PATCH", f"/Groups/{group.id}", body)
@@ -250,8 +282,11 @@ class Soak:
             return
         self.counter += 1
         name = f"Renamed {self.tag}-{self.counter}"
-        status, _ = self.client.call("PATCH", f"/Groups/{group.id}", {"schemas": [PATCH], "Operations": [
-            {"op": "replace", "value": {"displayName": name}}]})
+        status, _ = self.client.call(
+            "PATCH",
+            f"/Groups/{group.id}",
+            {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"displayName": name}}]},
+        )
         self.expect("rename group", status, 200, 204)
         group.display_name = name
 
@@ -274,11 +309,37 @@ class Soak:
         for index, user in enumerate(users):
             if index % 2:
                 title = f"Burst {self.counter} {index}"
-                jobs.append((user, title, ("PATCH", f"/Users/{user.id}", {"schemas": [PATCH], "Operations": [
-                    {"op": "replace", "path": "title", "value": title}]})))
+                jobs.append(
+                    (
+                        user,
+                        title,
+                        (
+                            "PATCH",
+                            f"/Users/{user.id}",
+                            {
+                                "schemas": [PATCH],
+                                "Operations": [{"op": "replace", "path": "title", "value": title}],
+                            },
+                        ),
+                    )
+                )
             else:
-                jobs.append((user, None, ("PATCH", f"/Groups/{group.id}", {"schemas": [PATCH], "Operations": [
-                    {"op": "add", "path": "members", "value": [{"value": user.id}]}]})))
+                jobs.append(
+                    (
+                        user,
+                        None,
+                        (
+                            "PATCH",
+                            f"/Groups/{group.id}",
+                            {
+                                "schemas": [PATCH],
+                                "Operations": [
+                                    {"op": "add", "path": "members", "value": [{"value": user.id}]}
+                                ],
+                            },
+                        ),
+                    )
+                )
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             results = list(pool.map(lambda job: self.client.call(*job[2]), jobs))
         for (user, title, _), (status, _) in zip(jobs, results, strict=True):
@@ -290,8 +351,13 @@ class Soak:
 
     # ------------------------------------------------------------------ checks
     def compare_user(self, user: ModelUser, doc: dict) -> None:
-        expected = {"userName": user.user_name, "externalId": user.external_id, "active": user.active,
-                    "title": user.title or None, "displayName": user.display_name or None}
+        expected = {
+            "userName": user.user_name,
+            "externalId": user.external_id,
+            "active": user.active,
+            "title": user.title or None,
+            "displayName": user.display_name or None,
+        }
         got = {key: doc.get(key) for key in expected}
         if got != expected:
             raise Failure(f"user {user.id}: service has {got}, model has {expected}")
@@ -301,8 +367,10 @@ class Soak:
         served_users = self.list_all("/Users")
         served_ids = {doc["id"] for doc in served_users}
         if served_ids != set(self.users):
-            differences.append(f"user ids differ: only served {sorted(served_ids - set(self.users))[:5]}, "
-                               f"only in model {sorted(set(self.users) - served_ids)[:5]}")
+            differences.append(
+                f"user ids differ: only served {sorted(served_ids - set(self.users))[:5]}, "
+                f"only in model {sorted(set(self.users) - served_ids)[:5]}"
+            )
         for doc in served_users:
             if doc["id"] in self.users:
                 try:
@@ -318,8 +386,10 @@ class Soak:
                 continue
             members = {m["value"] for m in doc.get("members") or []}
             if doc["displayName"] != group.display_name or members != group.members:
-                differences.append(f"group {group.id}: served {doc['displayName']!r} {sorted(members)}, "
-                                   f"model {group.display_name!r} {sorted(group.members)}")
+                differences.append(
+                    f"group {group.id}: served {doc['displayName']!r} {sorted(members)}, "
+                    f"model {group.display_name!r} {sorted(group.members)}"
+                )
         return differences
 
     def list_all(self, path: str) -> list[dict]:
@@ -335,9 +405,17 @@ class Soak:
     # --------------------------------------------------------------------- run
     def run(self, operations: int) -> dict:
         weighted = [
-            (self.create_user, 18), (self.duplicate_user, 4), (self.update_user, 16), (self.toggle_active, 10),
-            (self.delete_user, 4), (self.lookup_user, 14), (self.create_group, 4), (self.change_members, 16),
-            (self.rename_group, 3), (self.delete_group, 1), (self.burst, 3 if self.burst_workers > 1 else 0),
+            (self.create_user, 18),
+            (self.duplicate_user, 4),
+            (self.update_user, 16),
+            (self.toggle_active, 10),
+            (self.delete_user, 4),
+            (self.lookup_user, 14),
+            (self.create_group, 4),
+            (self.change_members, 16),
+            (self.rename_group, 3),
+            (self.delete_group, 1),
+            (self.burst, 3 if self.burst_workers > 1 else 0),
         ]
         actions = [a for a, _ in weighted]
         weights = [w for _, w in weighted]
@@ -396,8 +474,12 @@ def _spawned(args) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base-url", action="append", default=[], help="an integration's SCIM base URL (repeatable)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--base-url", action="append", default=[], help="an integration's SCIM base URL (repeatable)"
+    )
     parser.add_argument("--token")
     parser.add_argument("--spawn", action="store_true", help="start a PostgreSQL and two gunicorn instances")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per instance (--spawn)")
@@ -410,9 +492,13 @@ def main() -> int:
     else:
         if not args.base_url or not args.token:
             parser.error("--base-url and --token, or --spawn")
-        summary = soak(args.base_url, args.token, operations=args.ops, seed=args.seed, burst_workers=args.burst)
+        summary = soak(
+            args.base_url, args.token, operations=args.ops, seed=args.seed, burst_workers=args.burst
+        )
     print(json.dumps(summary, indent=2, ensure_ascii=False))
-    return 0 if summary["failures"] == 0 and summary["differences"] == 0 and summary["server_errors"] == 0 else 1
+    return (
+        0 if summary["failures"] == 0 and summary["differences"] == 0 and summary["server_errors"] == 0 else 1
+    )
 
 
 if __name__ == "__main__":
