@@ -66,7 +66,14 @@ class ScimView(APIView):
     def initial(self, request, *args, **kwargs):
         activity.start(request)
         super().initial(request, *args, **kwargs)
-        if request.method in ("POST", "PUT", "PATCH") and not request.META.get("CONTENT_LENGTH", "").strip("0"):
+        # Only a method this endpoint serves needs a body: POST /Schemas without one is a 405
+        # like any other method the endpoint lacks (RFC 9110 section 15.5.6), not a 400.
+        if (
+            self.reads_body
+            and hasattr(self, request.method.lower())
+            and request.method in ("POST", "PUT", "PATCH")
+            and not request.META.get("CONTENT_LENGTH", "").strip("0")
+        ):
             raise ScimError(400, "The request body is empty: send a JSON object.", "invalidSyntax")
         _refuse_unstorable_url(request)
 
@@ -80,6 +87,8 @@ class ScimView(APIView):
 
     # POST /.search reads like a GET.
     reads_only = False
+    # A POST, PUT or PATCH without a body is a 400 (off where the answer is the same either way).
+    reads_body = True
 
     def perform(self, request, work) -> Response:
         """Run `work` and record the request in one transaction: both commit or neither does.
@@ -500,6 +509,8 @@ class RootSearchView(ScimView):
 
 class NotFoundView(ScimView):
     """Any other path under an integration's base URL: a SCIM 404, after authentication."""
+
+    reads_body = False
 
     def _not_found(self, request, *args, **kwargs):
         def work():

@@ -118,6 +118,24 @@ class TestMediaTypes:
     def test_method_not_allowed_is_a_scim_405(self, scim):
         assert_error(scim.request("DELETE", "/Users"), 405)
 
+    @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+    @pytest.mark.parametrize("path", ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas", "/ResourceTypes/User"])
+    def test_a_method_discovery_lacks_is_405_with_or_without_a_body(self, scim, method, path):
+        # scim2-tester sends these without a body; the answer must not depend on one.
+        for body in (None, {}):
+            response = scim.request(method, path, body)
+            assert_error(response, 405)
+            assert "GET" in response["Allow"]
+
+    def test_post_to_a_resource_is_405_with_or_without_a_body(self, scim):
+        user_id = scim.create_user("ada@example.test")["id"]
+        for body in (None, {}):
+            assert_error(scim.request("POST", f"/Users/{user_id}", body), 405)
+
+    def test_an_unknown_path_is_404_with_or_without_a_body(self, scim):
+        for body in (None, {}):
+            assert_error(scim.request("POST", "/Nothing", body), 404)
+
     def test_missing_user_agent_is_fine(self, scim):
         response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}")
         assert response.status_code == 200
