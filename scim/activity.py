@@ -11,6 +11,7 @@ import time
 from integrations.models import Integration
 
 from .models import RequestRecord
+from .statements import Insert
 
 OKTA, ENTRA, ONELOGIN, JUMPCLOUD = "Okta", "Microsoft Entra ID", "OneLogin", "JumpCloud"
 
@@ -137,7 +138,10 @@ def _attempted_name(request, resource_type: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def record(request, response, *, integration: Integration) -> RequestRecord:
+_insert_record = Insert(RequestRecord)
+
+
+def record(request, response, *, integration: Integration) -> None:
     started = getattr(request, "scim_started", None)
     latency = int((time.monotonic() - started) * 1000) if started else 0
     error = getattr(response, "scim_error", None)
@@ -156,9 +160,9 @@ def record(request, response, *, integration: Integration) -> RequestRecord:
         resource_id = resource_id or url_id
     if error is not None and not resource_name:
         resource_name = _attempted_name(request, resource_type)
-    return RequestRecord.objects.create(
+    _insert_record(
         organization_id=integration.organization_id,
-        integration=integration,
+        integration_id=integration.pk,
         method=request.method[:10],
         path=redact(request.get_full_path())[:500],
         status=response.status_code,

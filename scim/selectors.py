@@ -1,8 +1,13 @@
 """Reads of SCIM resources. Every query starts from the integration's organization, and a page
-of any size costs a fixed number of queries."""
+of any size costs a fixed number of queries.
+
+The shapes IdPs send all the time (a lookup by userName or externalId, a resource by id, the
+groups of one user) run from SQL compiled once (`scim.statements`); every other read is the same
+queryset through the ORM."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import CharField, Q, QuerySet, Value
@@ -14,8 +19,9 @@ from organizations.models import TeamMembership
 
 from .models import ScimGroup, ScimUser
 from .protocol.errors import bad_request, not_found
-from .protocol.filters import Filter
+from .protocol.filters import Filter, parameterize, with_values
 from .protocol.pagination import Page, decode_cursor, encode_cursor
+from .statements import Statement, StatementCache
 
 
 def equals_ignoring_case(field: str, value: str) -> Q:
@@ -25,31 +31,45 @@ def equals_ignoring_case(field: str, value: str) -> Q:
     return Q(Exact(Lower(field), Lower(Value(value, output_field=CharField()))))
 
 
-def users_of(integration: Integration) -> QuerySet[ScimUser]:
+def visible_users(organization_id: int) -> QuerySet[ScimUser]:
     """The organization's SCIM users that SCIM can see (deleted ones are hidden, inactive ones
     are not: IdPs look deactivated people up to reactivate them)."""
-    return ScimUser.objects.filter(organization_id=integration.organization_id, deleted_at__isnull=True)
+    return ScimUser.objects.filter(organization_id=organization_id, deleted_at__isnull=True)
+
+
+def organization_groups(organization_id: int) -> QuerySet[ScimGroup]:
+    return ScimGroup.objects.filter(organization_id=organization_id)
+
+
+def users_of(integration: Integration) -> QuerySet[ScimUser]:
+    return visible_users(integration.organization_id)
 
 
 def groups_of(integration: Integration) -> QuerySet[ScimGroup]:
-    return ScimGroup.objects.filter(organization_id=integration.organization_id)
+    return organization_groups(integration.organization_id)
+
+
+def _by_id(base: Callable[[int], QuerySet], *, lock: bool, related: tuple[str, ...] = ()) -> Statement:
+    def build(organization_id: int, scim_id: str) -> QuerySet:
+        queryset = base(organization_id).select_related(*related).filter(scim_id=scim_id).order_by("pk")
+        return (queryset.select_for_update() if lock else queryset)[:1]
+
+    return Statement(build, organization_id=int, scim_id=str)
+
+
+_USER_BY_ID = {lock: _by_id(visible_users, lock=lock, related=("membership",)) for lock in (False, True)}
+_GROUP_BY_ID = {lock: _by_id(organization_groups, lock=lock) for lock in (False, True)}
 
 
 def scim_user_get(*, integration: Integration, scim_id: str, for_update: bool = False) -> ScimUser:
-    queryset = users_of(integration).select_related("membership")
-    if for_update:
-        queryset = queryset.select_for_update()
-    user = queryset.filter(scim_id=scim_id).first()
+    user = _USER_BY_ID[for_update].first(organization_id=integration.organization_id, scim_id=scim_id)
     if user is None:
         raise not_found(f"User {scim_id} not found.")
     return user
 
 
 def scim_group_get(*, integration: Integration, scim_id: str, for_update: bool = False) -> ScimGroup:
-    queryset = groups_of(integration)
-    if for_update:
-        queryset = queryset.select_for_update()
-    group = queryset.filter(scim_id=scim_id).first()
+    group = _GROUP_BY_ID[for_update].first(organization_id=integration.organization_id, scim_id=scim_id)
     if group is None:
         raise not_found(f"Group {scim_id} not found.")
     return group
@@ -67,55 +87,147 @@ class ResultPage:
     next_cursor: str | None = None
 
 
-def _filtered(queryset: QuerySet, filter_ast: Filter | None, compile_filter) -> QuerySet:
-    return queryset if filter_ast is None else queryset.filter(compile_filter(filter_ast))
+# Fetches the rows of a first page or a cursor page: (how many, after which pk or None) → rows.
+Fetch = Callable[[int, int | None], list]
 
 
-def paginate(queryset: QuerySet, *, page: Page, order_by: list | None) -> ResultPage:
+def paginate(
+    filtered: Callable[[], QuerySet], *, page: Page, order_by: list | None, fetch: Fetch | None = None
+) -> ResultPage:
     """Index paging (OFFSET) or cursor paging (keyset on the primary key: stable under concurrent
     inserts and deletes, and as cheap on the last page as on the first).
 
     totalResults costs a COUNT only when the page itself does not tell it: a filter lookup
-    (`userName eq "x"`, what IdPs send before every create) answers from its one row."""
+    (`userName eq "x"`, what IdPs send before every create) answers from its one row. `fetch`,
+    when given, runs the rows query of a first page or a cursor page from compiled SQL.
+    `filtered` builds the filtered queryset, only when it is needed (building one costs more
+    than running a compiled lookup)."""
     if page.count == 0:
-        return ResultPage(total=queryset.count(), items=[], start_index=page.start_index)
+        return ResultPage(total=filtered().count(), items=[], start_index=page.start_index)
     if page.uses_cursor:
         if order_by:
             raise bad_request("Cursor pagination follows the default order; drop sortBy to use a cursor.")
         after = decode_cursor(page.cursor)
-        keyset = queryset if after is None else queryset.filter(pk__gt=after)
-        rows = list(keyset.order_by("pk")[: page.count + 1])
+        if fetch is not None:
+            rows = fetch(page.count + 1, after)
+        else:
+            keyset = filtered() if after is None else filtered().filter(pk__gt=after)
+            rows = list(keyset.order_by("pk")[: page.count + 1])
         more = len(rows) > page.count
         rows = rows[: page.count]
-        total = len(rows) if after is None and not more else queryset.count()
+        total = len(rows) if after is None and not more else filtered().count()
         return ResultPage(
             total=total, items=rows, start_index=1, next_cursor=encode_cursor(rows[-1].pk) if more else None
         )
-    ordered = queryset.order_by(*(order_by or []), "pk")
+    ordered = filtered().order_by(*(order_by or []), "pk") if fetch is None or page.offset or order_by else None
     if page.offset >= DEFERRED_JOIN_OFFSET:
         # Deep OFFSET: skip rows in the (organization, id) index alone (an index-only scan), then
         # fetch just the page's rows, instead of reading every skipped row from the table.
         window = ordered.values("pk")[page.offset : page.offset + page.count]
         rows = list(ordered.filter(pk__in=window))
+    elif ordered is None:
+        rows = fetch(page.count, None)
     else:
         rows = list(ordered[page.offset : page.offset + page.count])
     if (rows and len(rows) < page.count) or (not rows and page.offset == 0):
         total = page.offset + len(rows)  # the last page: everything before it was full
     else:
-        total = queryset.count()
+        total = filtered().count()
     return ResultPage(total=total, items=rows, start_index=page.start_index)
 
 
-def scim_user_list(*, integration: Integration, filter_ast: Filter | None, page: Page, order_by=None) -> ResultPage:
+class _Lister:
+    """Lists one resource type: the filtered queryset (built lazily: only a COUNT or an unusual
+    page needs it), and compiled statements for first and cursor pages of each filter shape."""
+
+    def __init__(self, base: Callable[[int], QuerySet], compile_filter: Callable[[], Callable]):
+        self.base = base
+        self.compile_filter = compile_filter  # imported late: scim.filtering imports the models
+        self.statements = StatementCache()
+
+    def queryset(self, organization_id: int, filter_ast: Filter | None) -> QuerySet:
+        queryset = self.base(organization_id)
+        return queryset if filter_ast is None else queryset.filter(self.compile_filter()(filter_ast))
+
+    def fetcher(self, organization_id: int, filter_ast: Filter | None) -> Fetch | None:
+        shaped = (None, ()) if filter_ast is None else parameterize(filter_ast)
+        if shaped is None:
+            return None
+        shape, strings = shaped
+        values = {f"v{index}": value for index, value in enumerate(strings)}
+
+        def fetch(limit: int, after: int | None) -> list:
+            keyset = after is not None
+            statement = self.statements.get(
+                (shape, limit, keyset), lambda: self._page_statement(shape, limit, keyset, len(strings))
+            )
+            return statement(organization_id=organization_id, **({"after": after} if keyset else {}), **values)
+
+        return fetch
+
+    def _page_statement(self, shape: Filter | None, limit: int, keyset: bool, slots: int) -> Statement:
+        def build(organization_id: int, after: int = 0, **strings: str) -> QuerySet:
+            ast = None if shape is None else with_values(shape, [strings[f"v{index}"] for index in range(slots)])
+            queryset = self.queryset(organization_id, ast)
+            if keyset:
+                queryset = queryset.filter(pk__gt=after)
+            return queryset.order_by("pk")[:limit]
+
+        params = {"organization_id": int, **({"after": int} if keyset else {})}
+        return Statement(build, **params, **{f"v{index}": str for index in range(slots)})
+
+    def __call__(self, *, integration: Integration, filter_ast: Filter | None, page: Page, order_by=None) -> ResultPage:
+        organization_id = integration.organization_id
+        return paginate(
+            lambda: self.queryset(organization_id, filter_ast),
+            page=page,
+            order_by=order_by,
+            fetch=self.fetcher(organization_id, filter_ast),
+        )
+
+
+def _user_filter():
     from .filtering import user_filter_q
 
-    return paginate(_filtered(users_of(integration), filter_ast, user_filter_q), page=page, order_by=order_by)
+    return user_filter_q
 
 
-def scim_group_list(*, integration: Integration, filter_ast: Filter | None, page: Page, order_by=None) -> ResultPage:
+def _group_filter():
     from .filtering import group_filter_q
 
-    return paginate(_filtered(groups_of(integration), filter_ast, group_filter_q), page=page, order_by=order_by)
+    return group_filter_q
+
+
+scim_user_list = _Lister(visible_users, _user_filter)
+scim_group_list = _Lister(organization_groups, _group_filter)
+
+
+def _related(rows: Callable[[], QuerySet], key: str, ids) -> list[tuple]:
+    """`rows()` restricted to `key` in `ids`: from compiled SQL for the one resource a read or a
+    change renders, through the ORM (IN) for a page."""
+    if len(ids) == 1:
+        statement = _RELATED.get((rows, key), lambda: Statement(lambda id: rows().filter(**{key: id}), id=int))
+        return statement(id=next(iter(ids)))
+    return list(rows().filter(**{f"{key}__in": ids}))
+
+
+_RELATED = StatementCache()
+
+
+def _groups_of_memberships() -> QuerySet:
+    return (
+        TeamMembership.objects.filter(team__scim_group__isnull=False)
+        .order_by("team__scim_group__display_name")
+        .values_list("membership_id", "team__scim_group__scim_id", "team__scim_group__display_name")
+    )
+
+
+def _members_of_teams() -> QuerySet:
+    return (
+        TeamMembership.objects.filter(membership__scim_user__deleted_at__isnull=True)
+        .order_by("pk")
+        .values_list("team_id", "membership__scim_user__scim_id", "display")
+    )
 
 
 def groups_by_user(users: list[ScimUser]) -> dict[int, list[tuple[str, str]]]:
@@ -124,12 +236,7 @@ def groups_by_user(users: list[ScimUser]) -> dict[int, list[tuple[str, str]]]:
     result: dict[int, list[tuple[str, str]]] = {user.pk: [] for user in users}
     if not membership_ids:
         return result
-    rows = (
-        TeamMembership.objects.filter(membership_id__in=membership_ids, team__scim_group__isnull=False)
-        .order_by("team__scim_group__display_name")
-        .values_list("membership_id", "team__scim_group__scim_id", "team__scim_group__display_name")
-    )
-    for membership_id, gid, name in rows:
+    for membership_id, gid, name in _related(_groups_of_memberships, "membership_id", membership_ids):
         result[membership_ids[membership_id]].append((gid, name))
     return result
 
@@ -141,12 +248,7 @@ def members_by_group(groups: list[ScimGroup]) -> dict[int, list[tuple[str, str]]
     result: dict[int, list[tuple[str, str]]] = {group.pk: [] for group in groups}
     if not team_ids:
         return result
-    rows = (
-        TeamMembership.objects.filter(team_id__in=team_ids, membership__scim_user__deleted_at__isnull=True)
-        .order_by("pk")
-        .values_list("team_id", "membership__scim_user__scim_id", "display")
-    )
-    for team_id, uid, display in rows:
+    for team_id, uid, display in _related(_members_of_teams, "team_id", team_ids):
         if uid is not None:
             result[team_ids[team_id]].append((uid, display))
     return result

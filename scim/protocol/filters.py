@@ -473,6 +473,57 @@ def _walk(node: Filter):
             stack.append(current.filter)
 
 
+@dataclass(frozen=True)
+class Slot:
+    """Stands for the n-th string literal of a filter in its shape (see `parameterize`)."""
+
+    index: int
+
+
+# Filters with more comparisons than this are not worth a shape of their own.
+MAX_SHAPE_LEAVES = 16
+
+
+def parameterize(node: Filter) -> tuple[Filter, tuple[str, ...]] | None:
+    """The filter's shape and its string literals: every non-empty string value replaced by a
+    `Slot`, in order. Two filters that differ only in those strings have equal shapes, so a
+    database query compiled for one shape serves both (`scim.statements`). Empty strings,
+    numbers, booleans and null stay in the shape: compilers treat them differently. None for a
+    filter too large to be worth it."""
+    if sum(1 for item in _walk(node) if isinstance(item, Compare | Present)) > MAX_SHAPE_LEAVES:
+        return None
+    values: list[str] = []
+
+    def shape(item: Filter) -> Filter:
+        if isinstance(item, Compare):
+            if isinstance(item.value, str) and item.value:
+                values.append(item.value)
+                return Compare(item.path, item.op, Slot(len(values) - 1))
+            return item
+        if isinstance(item, And | Or):
+            return type(item)(shape(item.left), shape(item.right))
+        if isinstance(item, Not):
+            return Not(shape(item.expr))
+        if isinstance(item, ValuePath):
+            return ValuePath(item.path, shape(item.filter))
+        return item
+
+    return shape(node), tuple(values)
+
+
+def with_values(shape: Filter, values) -> Filter:
+    """The filter of `shape` with its slots filled from `values` (the inverse of `parameterize`)."""
+    if isinstance(shape, Compare):
+        return Compare(shape.path, shape.op, values[shape.value.index]) if isinstance(shape.value, Slot) else shape
+    if isinstance(shape, And | Or):
+        return type(shape)(with_values(shape.left, values), with_values(shape.right, values))
+    if isinstance(shape, Not):
+        return Not(with_values(shape.expr, values))
+    if isinstance(shape, ValuePath):
+        return ValuePath(shape.path, with_values(shape.filter, values))
+    return shape
+
+
 def _literal(value) -> str:
     if value is None:
         return "null"
