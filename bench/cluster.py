@@ -118,7 +118,9 @@ class OwnedPostgres:
 
 
 def app_env(database_url: str, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "massdriver_scim.settings.production",

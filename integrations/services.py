@@ -187,4 +187,10 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
         summary = f"Members of group “{team.name}” are now {Role(role).label.lower()}s of the organization."
     else:
         summary = f"Group “{team.name}” no longer grants a role."
-    audit(organization=integration.organization, integration=integration, actor=actor, action="group.role", summary=summary)
+    audit(
+        organization=integration.organization,
+        integration=integration,
+        actor=actor,
+        action="group.role",
+        summary=summary,
+    )

@@ -32,7 +32,9 @@ _NEW_TOKEN_SALT = "integrations.new-token"
 _NEW_TOKEN_MAX_AGE = 300  # seconds between the POST and the page that shows the token
 
 
-def _token_redirect(request: HttpRequest, access: OrgAccess, integration: Integration, raw: str, reason: str) -> HttpResponse:
+def _token_redirect(
+    request: HttpRequest, access: OrgAccess, integration: Integration, raw: str, reason: str
+) -> HttpResponse:
     response = redirect("integrations:token", slug=access.organization.slug, public_id=integration.public_id)
     response.set_signed_cookie(
         _NEW_TOKEN_COOKIE,
@@ -51,7 +53,9 @@ def _pop_token(request: HttpRequest, integration: Integration) -> dict | None:
     """The token stashed for this integration's page, if any (each read is the last one: the page
     deletes the cookie)."""
     try:
-        stashed = json.loads(request.get_signed_cookie(_NEW_TOKEN_COOKIE, salt=_NEW_TOKEN_SALT, max_age=_NEW_TOKEN_MAX_AGE))
+        stashed = json.loads(
+            request.get_signed_cookie(_NEW_TOKEN_COOKIE, salt=_NEW_TOKEN_SALT, max_age=_NEW_TOKEN_MAX_AGE)
+        )
     except (KeyError, signing.BadSignature, ValueError):
         return None
     if stashed.get("integration") != integration.public_id:

@@ -119,7 +119,12 @@ class TeamMembershipAdmin(admin.ModelAdmin):
 
     list_display = ("team", "membership", "display", "created_at")
     list_filter = ("team__granted_role", "team__organization")
-    search_fields = ("team__name", "membership__user__email", "membership__user__full_name", "membership__scim_user__user_name")
+    search_fields = (
+        "team__name",
+        "membership__user__email",
+        "membership__user__full_name",
+        "membership__scim_user__user_name",
+    )
     list_select_related = ("team__organization", "membership__user", "membership__organization")
     autocomplete_fields = ("team", "membership")
     readonly_fields = ("created_at",)

@@ -139,7 +139,8 @@ def person_from_membership(membership: Membership) -> Person:
         membership=membership,
         name=name,
         email=email,
-        is_admin=membership.role == Role.ADMIN or bool(getattr(membership, "team_admin", False))
+        is_admin=membership.role == Role.ADMIN
+        or bool(getattr(membership, "team_admin", False))
         or bool(getattr(membership, "admin_team", None)),
         admin_team=getattr(membership, "admin_team", None) or "",
         is_active=membership.is_active,

@@ -101,7 +101,9 @@ def start(request) -> None:
     request.scim_started = time.monotonic()
 
 
-def note(request, *, outcome: str = "", resource_type: str = "", resource_id: str = "", resource_name: str = "") -> None:
+def note(
+    request, *, outcome: str = "", resource_type: str = "", resource_id: str = "", resource_name: str = ""
+) -> None:
     """What the view did, in words, for the record written when the response is final."""
     request.scim_outcome = outcome
     request.scim_resource = (resource_type, resource_id, resource_name)

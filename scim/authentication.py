@@ -81,12 +81,18 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
         request.scim_auth_failure = None
         if raw is None:
-            request.scim_auth_failure = "missing" if not request.META.get("HTTP_AUTHORIZATION") else "malformed"
+            request.scim_auth_failure = (
+                "missing" if not request.META.get("HTTP_AUTHORIZATION") else "malformed"
+            )
             return None
         public_id = request.parser_context["kwargs"].get("integration_id", "")
         digest = digest_token(raw)
         token = token_with_integration(digest)
-        if token is None or not digests_match(token.digest, digest) or token.integration.public_id != public_id:
+        if (
+            token is None
+            or not digests_match(token.digest, digest)
+            or token.integration.public_id != public_id
+        ):
             request.scim_auth_failure = "unknown" if token is None else "other_endpoint"
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         if not token.is_valid_at(timezone.now()):

@@ -59,8 +59,14 @@ def _resolve_path(path: str, created: dict[str, str]) -> str:
     return path
 
 
-def run_bulk(*, integration: Integration, data, base_url: str, max_operations: int,
-             render: Callable[[str, object], dict]) -> BulkResult:
+def run_bulk(
+    *,
+    integration: Integration,
+    data,
+    base_url: str,
+    max_operations: int,
+    render: Callable[[str, object], dict],
+) -> BulkResult:
     if not isinstance(data, dict):
         raise invalid_syntax("A bulk request must be a JSON object.")
     schemas = _key(data, "schemas")
@@ -70,9 +76,14 @@ def run_bulk(*, integration: Integration, data, base_url: str, max_operations: i
     if not isinstance(operations, list):
         raise invalid_syntax("A bulk request needs an 'Operations' list.")
     if len(operations) > max_operations:
-        raise ScimError(413, f"A bulk request may hold at most {max_operations} operations; this one has {len(operations)}.")
+        raise ScimError(
+            413,
+            f"A bulk request may hold at most {max_operations} operations; this one has {len(operations)}.",
+        )
     fail_on_errors = _key(data, "failOnErrors")
-    if fail_on_errors is not None and (not isinstance(fail_on_errors, int) or isinstance(fail_on_errors, bool) or fail_on_errors < 1):
+    if fail_on_errors is not None and (
+        not isinstance(fail_on_errors, int) or isinstance(fail_on_errors, bool) or fail_on_errors < 1
+    ):
         raise bad_request("failOnErrors must be a positive integer.")
 
     declared = _declared_bulk_ids(operations)
@@ -100,9 +111,15 @@ def run_bulk(*, integration: Integration, data, base_url: str, max_operations: i
         else:
             if waiting and not progressed:
                 for index in waiting:  # circular or failed references: none can ever run
-                    results[index] = _failure(operations[index], ScimError(
-                        409, "This operation refers to a bulkId that could not be created (a circular reference, "
-                        "or the operation that creates it failed).", "invalidValue"))
+                    results[index] = _failure(
+                        operations[index],
+                        ScimError(
+                            409,
+                            "This operation refers to a bulkId that could not be created (a circular reference, "
+                            "or the operation that creates it failed).",
+                            "invalidValue",
+                        ),
+                    )
                     failures += 1
                 waiting = []
             pending = waiting
@@ -153,7 +170,11 @@ def _unresolved(operation, created: dict[str, str]) -> set[str]:
 
 
 def _failure(operation, error: ScimError) -> dict:
-    result: dict = {"method": str(_key(operation, "method") or "").upper() or None} if isinstance(operation, dict) else {"method": None}
+    result: dict = (
+        {"method": str(_key(operation, "method") or "").upper() or None}
+        if isinstance(operation, dict)
+        else {"method": None}
+    )
     bulk_id = _key(operation, "bulkId") if isinstance(operation, dict) else None
     if bulk_id is not None:
         result["bulkId"] = bulk_id
@@ -173,10 +194,14 @@ def _run_one(integration, operation, created, base_url, render, declared=frozens
         path = _resolve_path(str(_key(operation, "path") or ""), created)
         match = PATH.match(path)
         if method not in ("POST", "PUT", "PATCH", "DELETE") or match is None:
-            raise invalid_syntax(f"Unsupported bulk operation {method} {path!r}: use POST /Users or /Groups, or PUT/PATCH/DELETE on /Users/{{id}} or /Groups/{{id}}.")
+            raise invalid_syntax(
+                f"Unsupported bulk operation {method} {path!r}: use POST /Users or /Groups, or PUT/PATCH/DELETE on /Users/{{id}} or /Groups/{{id}}."
+            )
         kind, resource_id = match["type"].capitalize(), match["id"]
         if (method == "POST") == (resource_id is not None):
-            raise invalid_syntax(f"{method} {path}: POST targets /{kind}; PUT, PATCH and DELETE target /{kind}/{{id}}.")
+            raise invalid_syntax(
+                f"{method} {path}: POST targets /{kind}; PUT, PATCH and DELETE target /{kind}/{{id}}."
+            )
         if method == "POST" and not bulk_id:
             raise invalid_syntax("A POST in a bulk request needs a bulkId.")
         payload = _resolve_references(_key(operation, "data"), created)
@@ -205,12 +230,16 @@ def _dispatch(integration, kind, method, resource_id, payload, version):
         if method == "POST":
             return services.scim_user_create(integration=integration, data=payload).user
         if method == "DELETE":
-            return services.scim_user_delete(integration=integration, scim_id=resource_id, if_match=version).user
+            return services.scim_user_delete(
+                integration=integration, scim_id=resource_id, if_match=version
+            ).user
         service = services.scim_user_replace if method == "PUT" else services.scim_user_patch
         return service(integration=integration, scim_id=resource_id, data=payload, if_match=version).user
     if method == "POST":
         return services.scim_group_create(integration=integration, data=payload).group
     if method == "DELETE":
-        return services.scim_group_delete(integration=integration, scim_id=resource_id, if_match=version).group
+        return services.scim_group_delete(
+            integration=integration, scim_id=resource_id, if_match=version
+        ).group
     service = services.scim_group_replace if method == "PUT" else services.scim_group_patch
     return service(integration=integration, scim_id=resource_id, data=payload, if_match=version).group

@@ -75,12 +75,18 @@ def decode_json_body(raw: bytes):
     except RecursionError:
         raise invalid_syntax(f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels.") from None
     except json.JSONDecodeError as exc:
-        raise invalid_syntax(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        raise invalid_syntax(
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
     if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise invalid_syntax(f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels.")
     if _holds_unstorable(data):
-        raise ScimError(400, "The request body holds a NUL character or an unpaired surrogate (\\u0000, \\ud800-\\udfff), "
-                        "which no attribute can store.", INVALID_VALUE)
+        raise ScimError(
+            400,
+            "The request body holds a NUL character or an unpaired surrogate (\\u0000, \\ud800-\\udfff), "
+            "which no attribute can store.",
+            INVALID_VALUE,
+        )
     return data
 
 

@@ -20,7 +20,9 @@ SCIM_PATH_PREFIX = "/scim/"
 
 
 def scim_error_response(error: ScimError) -> HttpResponse:
-    response = HttpResponse(json.dumps(error.to_scim()), status=error.status, content_type="application/scim+json")
+    response = HttpResponse(
+        json.dumps(error.to_scim()), status=error.status, content_type="application/scim+json"
+    )
     for name, value in error.headers.items():
         response[name] = value
     return response
@@ -41,7 +43,9 @@ class ScimSafetyNetMiddleware:
         if not request.path.lower().startswith(SCIM_PATH_PREFIX):
             return self.get_response(request)
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-            return scim_error_response(ScimError(403, "This SCIM endpoint is served over HTTPS only: use the https:// URL."))
+            return scim_error_response(
+                ScimError(403, "This SCIM endpoint is served over HTTPS only: use the https:// URL.")
+            )
         refusal = _read_chunked_body(request)
         if refusal is not None:
             return scim_error_response(refusal)
@@ -59,13 +63,17 @@ class ScimSafetyNetMiddleware:
             # same 503 and Retry-After as inside one.
             return scim_error_response(as_scim_error(exception))
         logger.exception("unexpected error on %s %s", request.method, request.path)
-        return scim_error_response(ScimError(500, "The service failed to handle this request; it has been logged."))
+        return scim_error_response(
+            ScimError(500, "The service failed to handle this request; it has been logged.")
+        )
 
 
 def _read_chunked_body(request) -> ScimError | None:
     """Django reads a body only as far as Content-Length says, so a chunked request (no length)
     would look empty. Read it here, up to the payload limit, and give it a length."""
-    if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() or request.META.get("CONTENT_LENGTH"):
+    if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() or request.META.get(
+        "CONTENT_LENGTH"
+    ):
         return None
     limit = settings.SCIM_MAX_PAYLOAD_BYTES
     source = request.META.get("wsgi.input")

@@ -61,11 +61,16 @@ class ScimUser(models.Model):
             # Pages and totalResults of the visible users: an index-only scan, without reading
             # the table for the rows OFFSET skips or COUNT counts (VACUUM keeps it index-only).
             models.Index(
-                fields=["organization", "id"], condition=Q(deleted_at__isnull=True), name="scim_user_visible_order"
+                fields=["organization", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="scim_user_visible_order",
             ),
             # A POST of a userName that was deleted brings that user back (services._restore).
             models.Index(
-                "organization", Lower("user_name"), condition=Q(deleted_at__isnull=False), name="scim_user_deleted_username"
+                "organization",
+                Lower("user_name"),
+                condition=Q(deleted_at__isnull=False),
+                name="scim_user_deleted_username",
             ),
         ]
 
@@ -113,7 +118,9 @@ class ScimGroup(models.Model):
     class Meta:
         verbose_name = "SCIM group"
         constraints = [
-            models.UniqueConstraint("organization", Lower("display_name"), name="scim_group_display_name_ci_unique"),
+            models.UniqueConstraint(
+                "organization", Lower("display_name"), name="scim_group_display_name_ci_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "external_id"], name="scim_group_external_id"),

@@ -63,7 +63,12 @@ def group_resource(group: ScimGroup, *, base_url: str, members: list[tuple[str, 
     resource.update(group_document(group))
     if members is not None:
         resource["members"] = [
-            {"value": uid, **({"display": name} if name else {}), "$ref": f"{base_url}/Users/{uid}", "type": "User"}
+            {
+                "value": uid,
+                **({"display": name} if name else {}),
+                "$ref": f"{base_url}/Users/{uid}",
+                "type": "User",
+            }
             for uid, name in members
         ]
     resource["meta"] = {

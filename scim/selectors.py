@@ -119,7 +119,9 @@ def paginate(
         return ResultPage(
             total=total, items=rows, start_index=1, next_cursor=encode_cursor(rows[-1].pk) if more else None
         )
-    ordered = filtered().order_by(*(order_by or []), "pk") if fetch is None or page.offset or order_by else None
+    ordered = (
+        filtered().order_by(*(order_by or []), "pk") if fetch is None or page.offset or order_by else None
+    )
     if page.offset >= DEFERRED_JOIN_OFFSET:
         # Deep OFFSET: skip rows in the (organization, id) index alone (an index-only scan), then
         # fetch just the page's rows, instead of reading every skipped row from the table.
@@ -161,13 +163,19 @@ class _Lister:
             statement = self.statements.get(
                 (shape, limit, keyset), lambda: self._page_statement(shape, limit, keyset, len(strings))
             )
-            return statement(organization_id=organization_id, **({"after": after} if keyset else {}), **values)
+            return statement(
+                organization_id=organization_id, **({"after": after} if keyset else {}), **values
+            )
 
         return fetch
 
     def _page_statement(self, shape: Filter | None, limit: int, keyset: bool, slots: int) -> Statement:
         def build(organization_id: int, after: int = 0, **strings: str) -> QuerySet:
-            ast = None if shape is None else with_values(shape, [strings[f"v{index}"] for index in range(slots)])
+            ast = (
+                None
+                if shape is None
+                else with_values(shape, [strings[f"v{index}"] for index in range(slots)])
+            )
             queryset = self.queryset(organization_id, ast)
             if keyset:
                 queryset = queryset.filter(pk__gt=after)
@@ -176,7 +184,9 @@ class _Lister:
         params = {"organization_id": int, **({"after": int} if keyset else {})}
         return Statement(build, **params, **{f"v{index}": str for index in range(slots)})
 
-    def __call__(self, *, integration: Integration, filter_ast: Filter | None, page: Page, order_by=None) -> ResultPage:
+    def __call__(
+        self, *, integration: Integration, filter_ast: Filter | None, page: Page, order_by=None
+    ) -> ResultPage:
         organization_id = integration.organization_id
         return paginate(
             lambda: self.queryset(organization_id, filter_ast),
@@ -206,7 +216,9 @@ def _related(rows: Callable[[], QuerySet], key: str, ids) -> list[tuple]:
     """`rows()` restricted to `key` in `ids`: from compiled SQL for the one resource a read or a
     change renders, through the ORM (IN) for a page."""
     if len(ids) == 1:
-        statement = _RELATED.get((rows, key), lambda: Statement(lambda id: rows().filter(**{key: id}), id=int))
+        statement = _RELATED.get(
+            (rows, key), lambda: Statement(lambda id: rows().filter(**{key: id}), id=int)
+        )
         return statement(id=next(iter(ids)))
     return list(rows().filter(**{f"{key}__in": ids}))
 

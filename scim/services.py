@@ -46,7 +46,9 @@ def _split(document: dict) -> tuple[dict, dict]:
 def _login_email(document: dict) -> str | None:
     """The address a person logs in with: the primary email, else the first, else a userName
     that is an address."""
-    emails = [e for e in document.get("emails") or [] if isinstance(e, dict) and isinstance(e.get("value"), str)]
+    emails = [
+        e for e in document.get("emails") or [] if isinstance(e, dict) and isinstance(e.get("value"), str)
+    ]
     chosen = next((e["value"] for e in emails if e.get("primary") is True), None)
     if chosen is None and emails:
         chosen = emails[0]["value"]
@@ -58,7 +60,11 @@ def _login_email(document: dict) -> str | None:
 def _full_name(document: dict) -> str:
     name = document.get("name") or {}
     formatted = name.get("formatted") if isinstance(name, dict) else None
-    parts = " ".join(p for p in (name.get("givenName"), name.get("familyName")) if isinstance(p, str) and p) if isinstance(name, dict) else ""
+    parts = (
+        " ".join(p for p in (name.get("givenName"), name.get("familyName")) if isinstance(p, str) and p)
+        if isinstance(name, dict)
+        else ""
+    )
     return (document.get("displayName") or formatted or parts or "")[:255]
 
 
@@ -74,8 +80,12 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
     if user is not None:
         membership = Membership.objects.filter(organization_id=organization_id, user=user).first()
         if membership is None:
-            return Membership.objects.create(organization_id=organization_id, user=user, is_active=active,
-                                             deactivated_at=None if active else timezone.now())
+            return Membership.objects.create(
+                organization_id=organization_id,
+                user=user,
+                is_active=active,
+                deactivated_at=None if active else timezone.now(),
+            )
         if not ScimUser.objects.filter(membership=membership).exists():
             _set_membership_active(membership, active)
             return membership
@@ -83,8 +93,12 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
         email = None
     if user is None:
         user = User.objects.create_user(email, full_name=_full_name(document))
-    return Membership.objects.create(organization_id=organization_id, user=user, is_active=active,
-                                     deactivated_at=None if active else timezone.now())
+    return Membership.objects.create(
+        organization_id=organization_id,
+        user=user,
+        is_active=active,
+        deactivated_at=None if active else timezone.now(),
+    )
 
 
 def _set_membership_active(membership: Membership, active: bool) -> None:
@@ -93,7 +107,9 @@ def _set_membership_active(membership: Membership, active: bool) -> None:
         return
     membership.is_active = active
     membership.deactivated_at = None if active else timezone.now()
-    Membership.objects.filter(pk=membership.pk).update(is_active=active, deactivated_at=membership.deactivated_at)
+    Membership.objects.filter(pk=membership.pk).update(
+        is_active=active, deactivated_at=membership.deactivated_at
+    )
 
 
 def _same_person(existing: ScimUser, external_id: str | None) -> bool:
@@ -127,7 +143,11 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
         return _restore(integration=integration, user=existing, document=document)
     deleted = (
         ScimUser.objects.select_for_update()
-        .filter(equals_ignoring_case("user_name", user_name), organization_id=integration.organization_id, deleted_at__isnull=False)
+        .filter(
+            equals_ignoring_case("user_name", user_name),
+            organization_id=integration.organization_id,
+            deleted_at__isnull=False,
+        )
         .order_by("-deleted_at")
         .first()
     )
@@ -143,7 +163,9 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
 
 def _create(*, integration: Integration, document: dict) -> UserChange:
     columns, attributes = _split(document)
-    membership = _membership_for(integration=integration, document=document, active=columns["active"] is not False)
+    membership = _membership_for(
+        integration=integration, document=document, active=columns["active"] is not False
+    )
     user = ScimUser.objects.create(
         organization_id=integration.organization_id,
         integration=integration,
@@ -168,7 +190,9 @@ def _restore(*, integration: Integration, user: ScimUser, document: dict) -> Use
     user.integration = integration
     _apply_document(user, document, force=True)
     verb = "Restored deleted" if was_deleted else "Reactivated"
-    return UserChange(user=user, restored=True, summary=f"{verb} user {user.user_name} (re-created by the IdP)")
+    return UserChange(
+        user=user, restored=True, summary=f"{verb} user {user.user_name} (re-created by the IdP)"
+    )
 
 
 def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> bool:
@@ -203,7 +227,9 @@ def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> b
 def _taken_in_org(user: ScimUser, user_name: str) -> bool:
     return (
         ScimUser.objects.filter(
-            equals_ignoring_case("user_name", user_name), organization_id=user.organization_id, deleted_at__isnull=True
+            equals_ignoring_case("user_name", user_name),
+            organization_id=user.organization_id,
+            deleted_at__isnull=True,
         )
         .exclude(pk=user.pk)
         .exists()
@@ -218,7 +244,14 @@ def _describe_update(before: dict, after: dict, user_name: str) -> str:
     return f"Updated user {user_name}"
 
 
-def scim_user_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None) -> UserChange:
+def scim_user_replace(
+    *,
+    integration: Integration,
+    scim_id: str,
+    data,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+) -> UserChange:
     document = resources.parse_user(data)
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(user.version, if_match, if_none_match)
@@ -230,21 +263,42 @@ def scim_user_replace(*, integration: Integration, scim_id: str, data, if_match:
     if "externalId" not in document and "externalId" in before:
         document["externalId"] = before["externalId"]
     changed = _apply_document(user, document)
-    return UserChange(user=user, changed=changed, summary=_describe_update(before, document, user.user_name) if changed else f"No change to user {user.user_name}")
+    return UserChange(
+        user=user,
+        changed=changed,
+        summary=_describe_update(before, document, user.user_name)
+        if changed
+        else f"No change to user {user.user_name}",
+    )
 
 
-def scim_user_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None,
-                    max_operations: int = 1000) -> UserChange:
+def scim_user_patch(
+    *,
+    integration: Integration,
+    scim_id: str,
+    data,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+    max_operations: int = 1000,
+) -> UserChange:
     operations = patch_protocol.parse_patch_request(data, max_operations=max_operations)
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(user.version, if_match, if_none_match)
     before = user_document(user)
     after = patch_protocol.apply_user_patch(before, operations, current_id=user.scim_id)
     changed = _apply_document(user, after)
-    return UserChange(user=user, changed=changed, summary=_describe_update(before, after, user.user_name) if changed else f"No change to user {user.user_name}")
+    return UserChange(
+        user=user,
+        changed=changed,
+        summary=_describe_update(before, after, user.user_name)
+        if changed
+        else f"No change to user {user.user_name}",
+    )
 
 
-def scim_user_delete(*, integration: Integration, scim_id: str, if_match: str | None = None, if_none_match: str | None = None) -> UserChange:
+def scim_user_delete(
+    *, integration: Integration, scim_id: str, if_match: str | None = None, if_none_match: str | None = None
+) -> UserChange:
     """Soft delete: access ends and the resource leaves the SCIM view; nothing is erased."""
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(user.version, if_match, if_none_match)
@@ -265,8 +319,14 @@ def _leave_scim_groups(user: ScimUser) -> int:
     section 3.6): otherwise its teams would still list it, and a later re-create would silently
     bring back memberships — and roles — the IdP has not pushed again. The activity record keeps
     what happened."""
-    memberships = TeamMembership.objects.filter(membership_id=user.membership_id, team__scim_group__isnull=False)
-    group_ids = list(ScimGroup.objects.filter(team__team_memberships__membership_id=user.membership_id).values_list("pk", flat=True))
+    memberships = TeamMembership.objects.filter(
+        membership_id=user.membership_id, team__scim_group__isnull=False
+    )
+    group_ids = list(
+        ScimGroup.objects.filter(team__team_memberships__membership_id=user.membership_id).values_list(
+            "pk", flat=True
+        )
+    )
     if not group_ids:
         return 0
     memberships.delete()
@@ -298,7 +358,9 @@ def _member_memberships(integration: Integration, ids) -> dict[str, int]:
     missing = [value for value in wanted if value not in found]
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        raise bad_request(f"No user with id {shown} in this organization; group members must be existing users.")
+        raise bad_request(
+            f"No user with id {shown} in this organization; group members must be existing users."
+        )
     return found
 
 
@@ -320,7 +382,11 @@ def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str]
         _insert_memberships(team_id, [row.membership_id for row in plain])
     if labelled:
         TeamMembership.objects.bulk_create(
-            labelled, update_conflicts=True, unique_fields=["team", "membership"], update_fields=["display"], batch_size=5000
+            labelled,
+            update_conflicts=True,
+            unique_fields=["team", "membership"],
+            update_fields=["display"],
+            batch_size=5000,
         )
 
 
@@ -350,7 +416,9 @@ def _displays(members: list[dict] | None) -> dict[str, str]:
 
 
 def _display_name_taken(integration: Integration, name: str, exclude_pk: int | None = None) -> bool:
-    queryset = ScimGroup.objects.filter(equals_ignoring_case("display_name", name), organization_id=integration.organization_id)
+    queryset = ScimGroup.objects.filter(
+        equals_ignoring_case("display_name", name), organization_id=integration.organization_id
+    )
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
     return queryset.exists()
@@ -379,7 +447,9 @@ def scim_group_create(*, integration: Integration, data) -> GroupChange:
     except IntegrityError:
         raise _group_conflict(name) from None
     _add_members(team.pk, members, _displays(document.get("members")))
-    return GroupChange(group=group, created=True, summary=f"Created group {name} with {_plural(len(members), 'member')}")
+    return GroupChange(
+        group=group, created=True, summary=f"Created group {name} with {_plural(len(members), 'member')}"
+    )
 
 
 def _rename(group: ScimGroup, integration: Integration, document: dict) -> bool:
@@ -400,7 +470,8 @@ def _touch_group(group: ScimGroup, *, fields=()) -> None:
     try:
         with transaction.atomic():
             ScimGroup.objects.filter(pk=group.pk).update(
-                version=F("version") + 1, last_modified=group.last_modified,
+                version=F("version") + 1,
+                last_modified=group.last_modified,
                 **{name: getattr(group, name) for name in fields},
             )
     except IntegrityError:
@@ -408,7 +479,14 @@ def _touch_group(group: ScimGroup, *, fields=()) -> None:
     group.refresh_from_db(fields=["version"])
 
 
-def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None) -> GroupChange:
+def scim_group_replace(
+    *,
+    integration: Integration,
+    scim_id: str,
+    data,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+) -> GroupChange:
     document = resources.parse_group(data)
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(group.version, if_match, if_none_match)
@@ -416,14 +494,25 @@ def scim_group_replace(*, integration: Integration, scim_id: str, data, if_match
         document["externalId"] = group.external_id
     renamed = _rename(group, integration, document)
     members = _member_memberships(integration, [m["value"] for m in document.get("members") or []])
-    TeamMembership.objects.filter(team_id=group.team_id).exclude(membership_id__in=list(members.values())).delete()
+    TeamMembership.objects.filter(team_id=group.team_id).exclude(
+        membership_id__in=list(members.values())
+    ).delete()
     _add_members(group.team_id, members, _displays(document.get("members")))
     _touch_group(group, fields=("display_name", "external_id") if renamed else ())
-    return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({_plural(len(members), 'member')})")
+    return GroupChange(
+        group=group, summary=f"Replaced group {group.display_name} ({_plural(len(members), 'member')})"
+    )
 
 
-def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: str | None = None, if_none_match: str | None = None,
-                     max_operations: int = 1000) -> GroupChange:
+def scim_group_patch(
+    *,
+    integration: Integration,
+    scim_id: str,
+    data,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+    max_operations: int = 1000,
+) -> GroupChange:
     operations = patch_protocol.parse_patch_request(data, max_operations=max_operations)
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(group.version, if_match, if_none_match)
@@ -434,7 +523,9 @@ def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: 
     if delta is not None:
         adds = _member_memberships(integration, delta.add)
         if delta.replace_all:
-            TeamMembership.objects.filter(team_id=group.team_id).exclude(membership_id__in=list(adds.values())).delete()
+            TeamMembership.objects.filter(team_id=group.team_id).exclude(
+                membership_id__in=list(adds.values())
+            ).delete()
             parts.append(f"set {_plural(len(adds), 'member')}")
         else:
             if delta.remove:
@@ -449,11 +540,17 @@ def scim_group_patch(*, integration: Integration, scim_id: str, data, if_match: 
         parts.insert(0, f"renamed to {group.display_name}")
     if renamed or parts:
         _touch_group(group, fields=("display_name", "external_id") if renamed else ())
-    summary = f"Updated group {group.display_name}: " + ", ".join(parts) if parts else f"No change to group {group.display_name}"
+    summary = (
+        f"Updated group {group.display_name}: " + ", ".join(parts)
+        if parts
+        else f"No change to group {group.display_name}"
+    )
     return GroupChange(group=group, summary=summary)
 
 
-def scim_group_delete(*, integration: Integration, scim_id: str, if_match: str | None = None, if_none_match: str | None = None) -> GroupChange:
+def scim_group_delete(
+    *, integration: Integration, scim_id: str, if_match: str | None = None, if_none_match: str | None = None
+) -> GroupChange:
     """The team and its memberships go; the people stay."""
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(group.version, if_match, if_none_match)
@@ -481,7 +578,9 @@ def check_version(version: int, if_match: str | None, if_none_match: str | None 
     from .representation import etag
 
     if if_none_match and etag_matches(version, if_none_match):
-        raise ScimError(412, f"The resource exists with version {etag(version)}, which If-None-Match excludes.")
+        raise ScimError(
+            412, f"The resource exists with version {etag(version)}, which If-None-Match excludes."
+        )
     if not if_match:
         return
     wanted = [tag.strip() for tag in if_match.split(",")]

@@ -72,7 +72,11 @@ def _converter(queryset: QuerySet, compiler) -> Callable[[list], list] | None:
         return None
     alias = queryset.db
     if iterable is ModelIterable:
-        select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+        select, klass_info, annotation_col_map = (
+            compiler.select,
+            compiler.klass_info,
+            compiler.annotation_col_map,
+        )
         model = klass_info["model"]
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
@@ -141,7 +145,8 @@ class Statement:
         variants = []
         for variant in (1, 2):
             stand_ins = {
-                _stand_in(kind, index, variant): name for index, (name, kind) in enumerate(self.params.items())
+                _stand_in(kind, index, variant): name
+                for index, (name, kind) in enumerate(self.params.items())
             }
             try:
                 queryset = self.build(**{name: value for value, name in stand_ins.items()})
@@ -161,7 +166,12 @@ class Statement:
                     return None
                 slots.append(name)
                 constants.append(None)
-            elif a == b and type(a) is type(b) and not _mentions(a, stand_ins) and not _mentions(b, stand_ins_b):
+            elif (
+                a == b
+                and type(a) is type(b)
+                and not _mentions(a, stand_ins)
+                and not _mentions(b, stand_ins_b)
+            ):
                 slots.append(None)
                 constants.append(a)
             else:
@@ -218,14 +228,18 @@ class Insert:
             quote = connection.ops.quote_name
             columns = ", ".join(quote(f.column) for f in self.fields)
             placeholders = ", ".join(["%s"] * len(self.fields))
-            sql = self._sql[using] = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+            sql = self._sql[using] = (
+                f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+            )
         params = []
         for field in self.fields:
             if field.attname in values:
                 value = values[field.attname]
             elif field.name in values:
                 value = values[field.name]
-                value = value.pk if field.is_relation and value is not None and hasattr(value, "pk") else value
+                value = (
+                    value.pk if field.is_relation and value is not None and hasattr(value, "pk") else value
+                )
             else:
                 value = field.get_default()
             params.append(field.get_db_prep_save(value, connection))

@@ -49,7 +49,9 @@ def changed_multi_valued(before: dict, after: dict) -> list[str]:
     return [name for name in MULTI_VALUED_USER_ATTRIBUTES if before.get(name) != after.get(name)]
 
 
-def write_user_values(user: ScimUser, attributes: dict, names: Iterable[str] | None = None, *, fresh: bool = False) -> None:
+def write_user_values(
+    user: ScimUser, attributes: dict, names: Iterable[str] | None = None, *, fresh: bool = False
+) -> None:
     """Rewrite the rows of the attributes `names` (all of them when None). A new user (`fresh`)
     has no rows to delete."""
     names = tuple(MULTI_VALUED_USER_ATTRIBUTES if names is None else names)

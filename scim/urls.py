@@ -14,9 +14,15 @@ _BASE = r"^(?P<integration_id>[0-9a-fA-F]{32})/*"
 _ID = r"(?P<resource_id>[^/]+)"
 
 urlpatterns = [
-    re_path(_BASE + r"/ServiceProviderConfigs?/?$", views.ServiceProviderConfigView.as_view(), name="service-provider-config"),
+    re_path(
+        _BASE + r"/ServiceProviderConfigs?/?$",
+        views.ServiceProviderConfigView.as_view(),
+        name="service-provider-config",
+    ),
     re_path(_BASE + r"/ResourceTypes/?$", views.ResourceTypesView.as_view(), name="resource-types"),
-    re_path(_BASE + r"/ResourceTypes/" + _ID + r"/?$", views.ResourceTypesView.as_view(), name="resource-type"),
+    re_path(
+        _BASE + r"/ResourceTypes/" + _ID + r"/?$", views.ResourceTypesView.as_view(), name="resource-type"
+    ),
     re_path(_BASE + r"/Schemas/?$", views.SchemasView.as_view(), name="schemas"),
     re_path(_BASE + r"/Schemas/" + _ID + r"/?$", views.SchemasView.as_view(), name="schema"),
     re_path(_BASE + r"/Users/\.search/?$", views.UserSearchView.as_view(), name="users-search"),

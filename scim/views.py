@@ -127,7 +127,9 @@ class ScimView(APIView):
         try:
             integration = request.auth if isinstance(getattr(request, "_auth", None), Integration) else None
             if integration is None:
-                integration = Integration.objects.filter(public_id=self.kwargs.get("integration_id", "")).first()
+                integration = Integration.objects.filter(
+                    public_id=self.kwargs.get("integration_id", "")
+                ).first()
             if integration is None:
                 return
             with transaction.atomic():
@@ -190,7 +192,11 @@ class ListParams:
         if raw_filter is not None and not isinstance(raw_filter, str):
             raise bad_request("filter must be a string.", "invalidFilter")
         if raw_filter is not None and len(raw_filter) > settings.SCIM_MAX_FILTER_LENGTH:
-            raise ScimError(400, f"The filter is longer than {settings.SCIM_MAX_FILTER_LENGTH} characters.", "invalidFilter")
+            raise ScimError(
+                400,
+                f"The filter is longer than {settings.SCIM_MAX_FILTER_LENGTH} characters.",
+                "invalidFilter",
+            )
         self.filter_text = raw_filter.strip() if raw_filter else None
         self.filter = parse_filter(self.filter_text) if self.filter_text else None
         self.page = parse_page(
@@ -228,7 +234,9 @@ def _search_source(request):
     if not isinstance(body, dict):
         raise bad_request("A search request body must be a JSON object.", "invalidSyntax")
     schemas = _param(body, "schemas")
-    if schemas is not None and SEARCH_REQUEST_URN not in (schemas if isinstance(schemas, list) else [schemas]):
+    if schemas is not None and SEARCH_REQUEST_URN not in (
+        schemas if isinstance(schemas, list) else [schemas]
+    ):
         raise bad_request(f"A search request must use the {SEARCH_REQUEST_URN} schema.", "invalidSyntax")
     return body
 
@@ -324,16 +332,26 @@ class CollectionView(ScimView):
             kind = self.kind
             params = ListParams(source, kind.resource_type, kind.sort_expression)
             result = kind.list(
-                integration=self.integration, filter_ast=params.filter, page=params.page, order_by=params.order_by
+                integration=self.integration,
+                filter_ast=params.filter,
+                page=params.page,
+                order_by=params.order_by,
             )
             related = kind.related_of(result.items) if params.wants(kind.related) and result.items else {}
             resources = [
-                project(kind.render(obj, self.base_url, related.get(obj.pk)), kind.resource_type, params.attributes, params.excluded)
+                project(
+                    kind.render(obj, self.base_url, related.get(obj.pk)),
+                    kind.resource_type,
+                    params.attributes,
+                    params.excluded,
+                )
                 for obj in result.items
             ]
             what = f"filter {params.filter_text!r}" if params.filter_text else "list"
             activity.note(
-                request, outcome=f"{kind.resource_type.endpoint[1:]} {what}: {result.total} found", resource_type=kind.resource_type.id
+                request,
+                outcome=f"{kind.resource_type.endpoint[1:]} {what}: {result.total} found",
+                resource_type=kind.resource_type.id,
             )
             return Response(_list_body(result, resources))
 
@@ -353,7 +371,13 @@ class SearchView(CollectionView):
 
 
 def _note_change(request, kind: Kind, obj, outcome: str) -> None:
-    activity.note(request, outcome=outcome, resource_type=kind.resource_type.id, resource_id=obj.scim_id, resource_name=kind.name(obj))
+    activity.note(
+        request,
+        outcome=outcome,
+        resource_type=kind.resource_type.id,
+        resource_id=obj.scim_id,
+        resource_name=kind.name(obj),
+    )
 
 
 class ResourceView(ScimView):
@@ -365,7 +389,11 @@ class ResourceView(ScimView):
         kind = self.kind
         params = request.query_params
         attributes, excluded = _param(params, "attributes"), _param(params, "excludedAttributes")
-        related = kind.related_of([obj])[obj.pk] if wants_attribute(kind.resource_type, kind.related, attributes, excluded) else None
+        related = (
+            kind.related_of([obj])[obj.pk]
+            if wants_attribute(kind.resource_type, kind.related, attributes, excluded)
+            else None
+        )
         resource = project(kind.render(obj, self.base_url, related), kind.resource_type, attributes, excluded)
         location = f"{self.base_url}{kind.resource_type.endpoint}/{obj.scim_id}"
         return Response(resource, headers={"ETag": etag(obj.version), "Location": location})
@@ -498,7 +526,9 @@ class RootSearchView(ScimView):
                     docs = [user_resource(u, base_url=self.base_url, groups=groups.get(u.pk)) for u in rows]
                 else:
                     members = selectors.members_by_group(rows) if params.wants("members") and rows else {}
-                    docs = [group_resource(g, base_url=self.base_url, members=members.get(g.pk)) for g in rows]
+                    docs = [
+                        group_resource(g, base_url=self.base_url, members=members.get(g.pk)) for g in rows
+                    ]
                 resources += [project(doc, resource_type, params.attributes, params.excluded) for doc in docs]
             total = sum(totals)
             activity.note(request, outcome=f"Search across resource types: {total} found")

@@ -58,8 +58,16 @@ def make_integration(organization=None, **kwargs) -> tuple[Integration, str]:
     return integration_create(organization=organization, **kwargs)
 
 
-def make_scim_user(integration: Integration, user_name: str, *, active: bool = True, external_id=None,
-                   display_name: str = "", attributes: dict | None = None, email: str | None = None):
+def make_scim_user(
+    integration: Integration,
+    user_name: str,
+    *,
+    active: bool = True,
+    external_id=None,
+    display_name: str = "",
+    attributes: dict | None = None,
+    email: str | None = None,
+):
     """A SCIM-managed person stored the way the SCIM service stores one: a login, a membership,
     the SCIM resource and its multi-valued attribute rows. For tests that need data in place
     without going through HTTP."""
@@ -90,8 +98,11 @@ def make_scim_group(integration: Integration, display_name: str, *, members=(), 
     organization = integration.organization
     team = Team.objects.create(organization=organization, name=display_name)
     group = ScimGroup.objects.create(
-        organization=organization, integration=integration, team=team,
-        display_name=display_name, external_id=external_id,
+        organization=organization,
+        integration=integration,
+        team=team,
+        display_name=display_name,
+        external_id=external_id,
     )
     TeamMembership.objects.bulk_create(TeamMembership(team=team, membership=u.membership) for u in members)
     return group
@@ -102,9 +113,16 @@ def bulk_scim_users(integration: Integration, count: int, *, prefix: str = "bulk
     from scim.models import ScimUser
 
     organization = integration.organization
-    users = User.objects.bulk_create(User(email=f"{prefix}{i}@example.test", full_name=f"{prefix} {i}") for i in range(count))
+    users = User.objects.bulk_create(
+        User(email=f"{prefix}{i}@example.test", full_name=f"{prefix} {i}") for i in range(count)
+    )
     memberships = Membership.objects.bulk_create(Membership(organization=organization, user=u) for u in users)
     return ScimUser.objects.bulk_create(
-        ScimUser(organization=organization, integration=integration, membership=m, user_name=f"{prefix}{i}@example.test")
+        ScimUser(
+            organization=organization,
+            integration=integration,
+            membership=m,
+            user_name=f"{prefix}{i}@example.test",
+        )
         for i, m in enumerate(memberships)
     )

@@ -514,7 +514,11 @@ def parameterize(node: Filter) -> tuple[Filter, tuple[str, ...]] | None:
 def with_values(shape: Filter, values) -> Filter:
     """The filter of `shape` with its slots filled from `values` (the inverse of `parameterize`)."""
     if isinstance(shape, Compare):
-        return Compare(shape.path, shape.op, values[shape.value.index]) if isinstance(shape.value, Slot) else shape
+        return (
+            Compare(shape.path, shape.op, values[shape.value.index])
+            if isinstance(shape.value, Slot)
+            else shape
+        )
     if isinstance(shape, And | Or):
         return type(shape)(with_values(shape.left, values), with_values(shape.right, values))
     if isinstance(shape, Not):

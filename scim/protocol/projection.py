@@ -131,7 +131,10 @@ def _merge(existing, value):
     if isinstance(existing, dict) and isinstance(value, dict):
         return {**existing, **value}
     if isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
-        return [{**a, **b} if isinstance(a, dict) and isinstance(b, dict) else b for a, b in zip(existing, value, strict=True)]
+        return [
+            {**a, **b} if isinstance(a, dict) and isinstance(b, dict) else b
+            for a, b in zip(existing, value, strict=True)
+        ]
     return value
 
 
@@ -162,7 +165,10 @@ def _exclude(resource: dict, resource_type: ResourceType, refs) -> dict:
 
 def _without_sub(value, sub: str):
     if isinstance(value, list):
-        return [{k: v for k, v in e.items() if k.lower() != sub.lower()} if isinstance(e, dict) else e for e in value]
+        return [
+            {k: v for k, v in e.items() if k.lower() != sub.lower()} if isinstance(e, dict) else e
+            for e in value
+        ]
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if k.lower() != sub.lower()}
     return value

@@ -119,28 +119,54 @@ class Schema:
         }
 
 
-def _multi(name: str, *, value_type: str = STRING, canonical_types: tuple[str, ...] = (),
-           extra: tuple[Attribute, ...] = (), description: str = "", mutability: str = READ_WRITE,
-           value_case_exact: bool = False, reference_types: tuple[str, ...] = ()) -> Attribute:
+def _multi(
+    name: str,
+    *,
+    value_type: str = STRING,
+    canonical_types: tuple[str, ...] = (),
+    extra: tuple[Attribute, ...] = (),
+    description: str = "",
+    mutability: str = READ_WRITE,
+    value_case_exact: bool = False,
+    reference_types: tuple[str, ...] = (),
+) -> Attribute:
     """The common shape of a multi-valued complex attribute (RFC 7643 section 2.4)."""
     subs = (
-        Attribute("value", value_type, case_exact=value_case_exact, mutability=mutability,
-                  reference_types=reference_types),
+        Attribute(
+            "value",
+            value_type,
+            case_exact=value_case_exact,
+            mutability=mutability,
+            reference_types=reference_types,
+        ),
         Attribute("display", mutability=mutability),
         Attribute("type", canonical_values=canonical_types, mutability=mutability),
         Attribute("primary", BOOLEAN, mutability=mutability),
         *extra,
     )
-    return Attribute(name, COMPLEX, multi_valued=True, sub_attributes=subs, description=description,
-                     mutability=mutability)
+    return Attribute(
+        name, COMPLEX, multi_valued=True, sub_attributes=subs, description=description, mutability=mutability
+    )
 
 
-ID = Attribute("id", case_exact=True, mutability=READ_ONLY, returned=ALWAYS, uniqueness="server",
-               description="Unique identifier assigned by the service provider.")
-EXTERNAL_ID = Attribute("externalId", case_exact=True,
-                        description="Identifier of the resource as defined by the provisioning client.")
+ID = Attribute(
+    "id",
+    case_exact=True,
+    mutability=READ_ONLY,
+    returned=ALWAYS,
+    uniqueness="server",
+    description="Unique identifier assigned by the service provider.",
+)
+EXTERNAL_ID = Attribute(
+    "externalId",
+    case_exact=True,
+    description="Identifier of the resource as defined by the provisioning client.",
+)
 META = Attribute(
-    "meta", COMPLEX, mutability=READ_ONLY, description="Resource metadata.",
+    "meta",
+    COMPLEX,
+    mutability=READ_ONLY,
+    description="Resource metadata.",
     sub_attributes=(
         Attribute("resourceType", case_exact=True, mutability=READ_ONLY),
         Attribute("created", DATETIME, mutability=READ_ONLY),
@@ -158,12 +184,25 @@ USER_SCHEMA = Schema(
     name="User",
     description="User Account",
     attributes=(
-        Attribute("userName", required=True, uniqueness="server",
-                  description="Unique identifier for the User, compared case-insensitively."),
-        Attribute("name", COMPLEX, description="The components of the user's real name.", sub_attributes=(
-            Attribute("formatted"), Attribute("familyName"), Attribute("givenName"),
-            Attribute("middleName"), Attribute("honorificPrefix"), Attribute("honorificSuffix"),
-        )),
+        Attribute(
+            "userName",
+            required=True,
+            uniqueness="server",
+            description="Unique identifier for the User, compared case-insensitively.",
+        ),
+        Attribute(
+            "name",
+            COMPLEX,
+            description="The components of the user's real name.",
+            sub_attributes=(
+                Attribute("formatted"),
+                Attribute("familyName"),
+                Attribute("givenName"),
+                Attribute("middleName"),
+                Attribute("honorificPrefix"),
+                Attribute("honorificSuffix"),
+            ),
+        ),
         Attribute("displayName"),
         Attribute("nickName"),
         Attribute("profileUrl", REFERENCE, reference_types=("external",)),
@@ -173,23 +212,49 @@ USER_SCHEMA = Schema(
         Attribute("locale"),
         Attribute("timezone"),
         Attribute("active", BOOLEAN, description="Whether the user may access the organization."),
-        Attribute("password", mutability=WRITE_ONLY, returned=NEVER,
-                  description="Accepted for compatibility and never stored or returned."),
+        Attribute(
+            "password",
+            mutability=WRITE_ONLY,
+            returned=NEVER,
+            description="Accepted for compatibility and never stored or returned.",
+        ),
         _multi("emails", canonical_types=("work", "home", "other")),
         _multi("phoneNumbers", canonical_types=("work", "home", "mobile", "fax", "pager", "other")),
         _multi("ims", canonical_types=("aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo")),
-        _multi("photos", value_type=REFERENCE, canonical_types=("photo", "thumbnail"),
-               value_case_exact=True, reference_types=("external",)),
-        Attribute("addresses", COMPLEX, multi_valued=True, sub_attributes=(
-            Attribute("formatted"), Attribute("streetAddress"), Attribute("locality"),
-            Attribute("region"), Attribute("postalCode"), Attribute("country"),
-            Attribute("type", canonical_values=("work", "home", "other")),
-            Attribute("primary", BOOLEAN),
-        )),
-        _multi("groups", mutability=READ_ONLY, value_case_exact=True,
-               canonical_types=("direct", "indirect"), reference_types=("Group",),
-               extra=(Attribute("$ref", REFERENCE, case_exact=True, mutability=READ_ONLY,
-                                reference_types=("Group",)),)),
+        _multi(
+            "photos",
+            value_type=REFERENCE,
+            canonical_types=("photo", "thumbnail"),
+            value_case_exact=True,
+            reference_types=("external",),
+        ),
+        Attribute(
+            "addresses",
+            COMPLEX,
+            multi_valued=True,
+            sub_attributes=(
+                Attribute("formatted"),
+                Attribute("streetAddress"),
+                Attribute("locality"),
+                Attribute("region"),
+                Attribute("postalCode"),
+                Attribute("country"),
+                Attribute("type", canonical_values=("work", "home", "other")),
+                Attribute("primary", BOOLEAN),
+            ),
+        ),
+        _multi(
+            "groups",
+            mutability=READ_ONLY,
+            value_case_exact=True,
+            canonical_types=("direct", "indirect"),
+            reference_types=("Group",),
+            extra=(
+                Attribute(
+                    "$ref", REFERENCE, case_exact=True, mutability=READ_ONLY, reference_types=("Group",)
+                ),
+            ),
+        ),
         _multi("entitlements"),
         _multi("roles"),
         _multi("x509Certificates", value_type=BINARY, value_case_exact=True),
@@ -206,11 +271,15 @@ ENTERPRISE_USER_SCHEMA = Schema(
         Attribute("organization"),
         Attribute("division"),
         Attribute("department"),
-        Attribute("manager", COMPLEX, sub_attributes=(
-            Attribute("value", case_exact=True),
-            Attribute("$ref", REFERENCE, case_exact=True, reference_types=("User",)),
-            Attribute("displayName", mutability=READ_ONLY),
-        )),
+        Attribute(
+            "manager",
+            COMPLEX,
+            sub_attributes=(
+                Attribute("value", case_exact=True),
+                Attribute("$ref", REFERENCE, case_exact=True, reference_types=("User",)),
+                Attribute("displayName", mutability=READ_ONLY),
+            ),
+        ),
     ),
 )
 
@@ -219,14 +288,25 @@ GROUP_SCHEMA = Schema(
     name="Group",
     description="Group",
     attributes=(
-        Attribute("displayName", required=True, uniqueness="server",
-                  description="A human-readable name for the Group, unique in the organization."),
-        Attribute("members", COMPLEX, multi_valued=True, sub_attributes=(
-            Attribute("value", case_exact=True, mutability=IMMUTABLE),
-            Attribute("$ref", REFERENCE, case_exact=True, mutability=IMMUTABLE, reference_types=("User",)),
-            Attribute("display"),  # the IdP's label for the member, stored and echoed as sent
-            Attribute("type", mutability=IMMUTABLE, canonical_values=("User",)),
-        )),
+        Attribute(
+            "displayName",
+            required=True,
+            uniqueness="server",
+            description="A human-readable name for the Group, unique in the organization.",
+        ),
+        Attribute(
+            "members",
+            COMPLEX,
+            multi_valued=True,
+            sub_attributes=(
+                Attribute("value", case_exact=True, mutability=IMMUTABLE),
+                Attribute(
+                    "$ref", REFERENCE, case_exact=True, mutability=IMMUTABLE, reference_types=("User",)
+                ),
+                Attribute("display"),  # the IdP's label for the member, stored and echoed as sent
+                Attribute("type", mutability=IMMUTABLE, canonical_values=("User",)),
+            ),
+        ),
     ),
 )
 
@@ -314,7 +394,7 @@ def resolve_attribute(resource_type: ResourceType, path: str) -> AttributeRef:
         for candidate in sorted(resource_type.schemas, key=lambda s: -len(s.id)):
             prefix = candidate.id.lower() + ":"
             if lowered.startswith(prefix):
-                schema, path = candidate, path[len(prefix):]
+                schema, path = candidate, path[len(prefix) :]
                 uri = candidate.id if candidate is not resource_type.schema else None
                 break
         else:

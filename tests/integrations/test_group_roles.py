@@ -23,7 +23,9 @@ def role_url(org, integration, group):
 
 def test_the_integration_page_lists_groups_with_their_role(admin_client, org, setup):
     integration, _, group = setup
-    page = admin_client.get(reverse("integrations:detail", args=[org.slug, integration.public_id])).content.decode()
+    page = admin_client.get(
+        reverse("integrations:detail", args=[org.slug, integration.public_id])
+    ).content.decode()
     assert "Groups and roles" in page and "Platform admins" in page
 
 

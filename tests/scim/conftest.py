@@ -14,14 +14,31 @@ class ScimClient:
         self.token = token
         self.base = f"/scim/v2/{integration.public_id}"
 
-    def request(self, method, path, body=None, *, token=None, content_type="application/scim+json", raw=None, **headers):
-        extra = {k if k.startswith("HTTP_") else f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    def request(
+        self,
+        method,
+        path,
+        body=None,
+        *,
+        token=None,
+        content_type="application/scim+json",
+        raw=None,
+        **headers,
+    ):
+        extra = {
+            k if k.startswith("HTTP_") else f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in headers.items()
+        }
         auth = self.token if token is None else token
         if auth:
             extra["HTTP_AUTHORIZATION"] = f"Bearer {auth}"
         data = raw if raw is not None else (json.dumps(body) if body is not None else "")
-        response = self.client.generic(method, self.base + path, data=data, content_type=content_type, **extra)
-        response.doc = json.loads(response.content) if response.content and b"{" in response.content[:1] else None
+        response = self.client.generic(
+            method, self.base + path, data=data, content_type=content_type, **extra
+        )
+        response.doc = (
+            json.loads(response.content) if response.content and b"{" in response.content[:1] else None
+        )
         return response
 
     def get(self, path, **kw):
@@ -41,7 +58,11 @@ class ScimClient:
         return self.request("DELETE", path, **kw)
 
     def create_user(self, user_name, **attributes):
-        body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, **attributes}
+        body = {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            **attributes,
+        }
         response = self.post("/Users", body)
         assert response.status_code == 201, response.content
         return response.doc

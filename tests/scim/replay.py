@@ -75,7 +75,9 @@ def select(document, path: str) -> tuple[list, bool]:
                     found.append(node[index])
             elif match["star"]:
                 multi = True
-                found += node if isinstance(node, list) else list(node.values()) if isinstance(node, dict) else []
+                found += (
+                    node if isinstance(node, list) else list(node.values()) if isinstance(node, dict) else []
+                )
             else:
                 multi = True
                 want = _literal(match)
@@ -130,7 +132,15 @@ class Substituter:
         return value
 
 
-_TYPES = {"integer": int, "string": str, "boolean": bool, "array": list, "object": dict, "number": (int, float), "null": type(None)}
+_TYPES = {
+    "integer": int,
+    "string": str,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+    "number": (int, float),
+    "null": type(None),
+}
 
 
 def check(assertion: dict, document, headers) -> str | None:
@@ -145,12 +155,16 @@ def check(assertion: dict, document, headers) -> str | None:
     if "exists" in assertion:
         return None if found == bool(assertion["exists"]) else f"{where} exists={found}"
     if "absent_or_empty" in assertion:
-        return None if (not found or value in (None, [], {}, "")) else f"{where}={value!r}, want absent or empty"
+        return (
+            None if (not found or value in (None, [], {}, "")) else f"{where}={value!r}, want absent or empty"
+        )
     if not found:
         return f"{where} missing"
     if "equals" in assertion:
         want = assertion["equals"]
-        ok = value == want or ("[?" in where and isinstance(value, list) and len(value) == 1 and value[0] == want)
+        ok = value == want or (
+            "[?" in where and isinstance(value, list) and len(value) == 1 and value[0] == want
+        )
         return None if ok else f"{where}={value!r}, want {want!r}"
     if "not_equals" in assertion:
         return None if value != assertion["not_equals"] else f"{where}={value!r}, want something else"
@@ -158,7 +172,9 @@ def check(assertion: dict, document, headers) -> str | None:
         return None if value in assertion["in"] else f"{where}={value!r}, want one of {assertion['in']!r}"
     if "type" in assertion:
         expected = _TYPES[assertion["type"]]
-        ok = isinstance(value, expected) and not (assertion["type"] in ("integer", "number") and isinstance(value, bool))
+        ok = isinstance(value, expected) and not (
+            assertion["type"] in ("integer", "number") and isinstance(value, bool)
+        )
         return None if ok else f"{where}={value!r}, want a {assertion['type']}"
     if "contains" in assertion:
         want = assertion["contains"]
@@ -175,7 +191,11 @@ def check(assertion: dict, document, headers) -> str | None:
         size = len(value) if hasattr(value, "__len__") else None
         return None if size == assertion["length"] else f"len({where})={size}, want {assertion['length']}"
     if "matches" in assertion:
-        return None if re.search(assertion["matches"], str(value)) else f"{where}={value!r} does not match {assertion['matches']!r}"
+        return (
+            None
+            if re.search(assertion["matches"], str(value))
+            else f"{where}={value!r} does not match {assertion['matches']!r}"
+        )
     if "gte" in assertion:
         ok = isinstance(value, int | float) and value >= assertion["gte"]
         return None if ok else f"{where}={value!r}, want >= {assertion['gte']}"
@@ -203,10 +223,18 @@ def replay(client, base_path: str, token: str, steps: list[dict]) -> list[str]:
             failures.append(f"{step['name']}: {path}: an earlier step it refers to failed")
             continue
         body = step.get("body")
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/scim+json")
-        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items() if k.lower() != "content-type"}
+        content_type = next(
+            (v for k, v in headers.items() if k.lower() == "content-type"), "application/scim+json"
+        )
+        extra = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in headers.items()
+            if k.lower() != "content-type"
+        }
         data = json.dumps(substituter.fill(body)) if body is not None else ""
-        response = client.generic(step["method"], base_path + path, data=data, content_type=content_type, **extra)
+        response = client.generic(
+            step["method"], base_path + path, data=data, content_type=content_type, **extra
+        )
         try:
             document = json.loads(response.content) if response.content else None
         except ValueError:
@@ -216,7 +244,9 @@ def replay(client, base_path: str, token: str, steps: list[dict]) -> list[str]:
         statuses = expected.get("status", [])
         statuses = statuses if isinstance(statuses, list) else [statuses]
         if statuses and response.status_code not in statuses:
-            failures.append(f"{step['name']}: status {response.status_code}, want {statuses}: {response.content[:300]!r}")
+            failures.append(
+                f"{step['name']}: status {response.status_code}, want {statuses}: {response.content[:300]!r}"
+            )
             continue
         for assertion in substituter.fill(expected.get("assertions", [])):
             problem = check(assertion, document, response.headers)

@@ -26,8 +26,15 @@ def ok(response):
 
 class TestGroupLifecycle:
     def test_create_returns_the_group_with_meta_and_members(self, scim, people):
-        response = scim.post("/Groups", {"schemas": [GROUP_URN], "displayName": "Engineers",
-                                         "externalId": "g-1", "members": [{"value": people[0]}]})
+        response = scim.post(
+            "/Groups",
+            {
+                "schemas": [GROUP_URN],
+                "displayName": "Engineers",
+                "externalId": "g-1",
+                "members": [{"value": people[0]}],
+            },
+        )
         assert response.status_code == 201
         doc = response.doc
         assert doc["displayName"] == "Engineers" and doc["externalId"] == "g-1"
@@ -42,18 +49,35 @@ class TestGroupLifecycle:
         assert response.status_code == 409 and response.doc["scimType"] == "uniqueness"
 
     def test_entra_create_with_microsoft_schema_urn_and_meta(self, scim):
-        response = scim.post("/Groups", {
-            "schemas": [GROUP_URN, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
-            "externalId": "8aa1", "displayName": "Analysts", "meta": {"resourceType": "Group"},
-        })
+        response = scim.post(
+            "/Groups",
+            {
+                "schemas": [
+                    GROUP_URN,
+                    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group",
+                ],
+                "externalId": "8aa1",
+                "displayName": "Analysts",
+                "meta": {"resourceType": "Group"},
+            },
+        )
         assert response.status_code == 201
 
-    def test_unknown_or_foreign_member_ids_are_refused_by_name_and_change_nothing(self, scim, other_scim, people):
+    def test_unknown_or_foreign_member_ids_are_refused_by_name_and_change_nothing(
+        self, scim, other_scim, people
+    ):
         stranger = other_scim.create_user("stranger@example.test")["id"]
         group = scim.create_group("Mixed", [people[0]])
-        response = scim.patch(f"/Groups/{group['id']}", [
-            {"op": "add", "path": "members", "value": [{"value": people[1]}, {"value": stranger}, {"value": "nope"}]},
-        ])
+        response = scim.patch(
+            f"/Groups/{group['id']}",
+            [
+                {
+                    "op": "add",
+                    "path": "members",
+                    "value": [{"value": people[1]}, {"value": stranger}, {"value": "nope"}],
+                },
+            ],
+        )
         assert response.status_code == 400 and response.doc["scimType"] == "invalidValue"
         assert stranger in response.doc["detail"] and "nope" in response.doc["detail"]
         assert member_ids(scim, group["id"]) == [people[0]]
@@ -79,17 +103,26 @@ class TestGroupLifecycle:
 
     def test_put_replaces_name_and_members(self, scim, people):
         group = scim.create_group("Before", people[:2])
-        response = scim.put(f"/Groups/{group['id']}", {"schemas": [GROUP_URN], "displayName": "After",
-                                                        "members": [{"value": people[2]}]})
+        response = scim.put(
+            f"/Groups/{group['id']}",
+            {"schemas": [GROUP_URN], "displayName": "After", "members": [{"value": people[2]}]},
+        )
         assert response.status_code == 200 and response.doc["displayName"] == "After"
         assert member_ids(scim, group["id"]) == [people[2]]
 
     def test_filters_used_to_find_groups(self, scim, people):
         group = scim.create_group("Finance", [people[1]], externalId="fin-1")
         scim.create_group("Legal")
-        for expression in ['displayName eq "finance"', 'externalId eq "fin-1"', f'id eq "{group["id"]}"',
-                           f'members.value eq "{people[1]}"', f'displayName eq "Finance" and members.value eq "{people[1]}"']:
-            response = scim.client.get(f"{scim.base}/Groups", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        for expression in [
+            'displayName eq "finance"',
+            'externalId eq "fin-1"',
+            f'id eq "{group["id"]}"',
+            f'members.value eq "{people[1]}"',
+            f'displayName eq "Finance" and members.value eq "{people[1]}"',
+        ]:
+            response = scim.client.get(
+                f"{scim.base}/Groups", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+            )
             assert response.status_code == 200, (expression, response.content)
             assert [r["id"] for r in response.json()["Resources"]] == [group["id"]], expression
 
@@ -100,16 +133,30 @@ class TestMemberPatchShapes:
         return scim.create_group("Team", people[:2])["id"]
 
     def test_add_with_a_value_list(self, scim, people, group):
-        ok(scim.patch(f"/Groups/{group}", [{"op": "add", "path": "members", "value": [{"value": people[2]}, {"value": people[3]}]}]))
+        ok(
+            scim.patch(
+                f"/Groups/{group}",
+                [{"op": "add", "path": "members", "value": [{"value": people[2]}, {"value": people[3]}]}],
+            )
+        )
         assert member_ids(scim, group) == sorted(people)
 
     def test_adding_someone_already_in_is_a_noop(self, scim, people, group):
         for _ in range(2):  # JumpCloud repeats adds
-            ok(scim.patch(f"/Groups/{group}", [{"op": "add", "path": "members", "value": [{"value": people[0]}]}]))
+            ok(
+                scim.patch(
+                    f"/Groups/{group}", [{"op": "add", "path": "members", "value": [{"value": people[0]}]}]
+                )
+            )
         assert member_ids(scim, group) == sorted(people[:2])
 
     def test_entra_add_with_null_ref_and_capitalised_op(self, scim, people, group):
-        ok(scim.patch(f"/Groups/{group}", [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": people[2]}]}]))
+        ok(
+            scim.patch(
+                f"/Groups/{group}",
+                [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": people[2]}]}],
+            )
+        )
         assert member_ids(scim, group) == sorted(people[:3])
 
     def test_remove_with_a_value_filter(self, scim, people, group):
@@ -117,7 +164,11 @@ class TestMemberPatchShapes:
         assert member_ids(scim, group) == [people[1]]
 
     def test_remove_with_path_members_and_a_value_list_removes_only_those(self, scim, people, group):
-        ok(scim.patch(f"/Groups/{group}", [{"op": "Remove", "path": "members", "value": [{"value": people[1]}]}]))
+        ok(
+            scim.patch(
+                f"/Groups/{group}", [{"op": "Remove", "path": "members", "value": [{"value": people[1]}]}]
+            )
+        )
         assert member_ids(scim, group) == [people[0]]
 
     def test_remove_of_members_without_value_empties_the_group(self, scim, people, group):
@@ -125,7 +176,11 @@ class TestMemberPatchShapes:
         assert member_ids(scim, group) == []
 
     def test_replace_members_with_a_list(self, scim, people, group):
-        ok(scim.patch(f"/Groups/{group}", [{"op": "replace", "path": "members", "value": [{"value": people[3]}]}]))
+        ok(
+            scim.patch(
+                f"/Groups/{group}", [{"op": "replace", "path": "members", "value": [{"value": people[3]}]}]
+            )
+        )
         assert member_ids(scim, group) == [people[3]]
 
     def test_okta_push_now_of_an_empty_group_replaces_with_empty_list(self, scim, people, group):
@@ -133,7 +188,11 @@ class TestMemberPatchShapes:
         assert member_ids(scim, group) == []
 
     def test_okta_pathless_rename_with_id_in_the_value(self, scim, people, group):
-        response = ok(scim.patch(f"/Groups/{group}", [{"op": "replace", "value": {"id": group, "displayName": "Renamed"}}]))
+        response = ok(
+            scim.patch(
+                f"/Groups/{group}", [{"op": "replace", "value": {"id": group, "displayName": "Renamed"}}]
+            )
+        )
         assert scim.get(f"/Groups/{group}").doc["displayName"] == "Renamed"
         assert Team.objects.get(scim_group__scim_id=group).name == "Renamed"
         assert member_ids(scim, group) == sorted(people[:2])
@@ -144,18 +203,26 @@ class TestMemberPatchShapes:
         assert scim.get(f"/Groups/{group}").doc["displayName"] == "Entra name"
 
     def test_okta_mixed_remove_and_add_in_one_patch(self, scim, people, group):
-        ok(scim.patch(f"/Groups/{group}", [
-            {"op": "remove", "path": f'members[value eq "{people[0]}"]'},
-            {"op": "add", "path": "members", "value": [{"value": people[3], "display": "m3"}]},
-        ]))
+        ok(
+            scim.patch(
+                f"/Groups/{group}",
+                [
+                    {"op": "remove", "path": f'members[value eq "{people[0]}"]'},
+                    {"op": "add", "path": "members", "value": [{"value": people[3], "display": "m3"}]},
+                ],
+            )
+        )
         assert member_ids(scim, group) == sorted([people[1], people[3]])
 
     def test_renaming_into_a_taken_name_is_a_conflict_and_changes_nothing(self, scim, people, group):
         scim.create_group("Taken")
-        response = scim.patch(f"/Groups/{group}", [
-            {"op": "add", "path": "members", "value": [{"value": people[3]}]},
-            {"op": "replace", "path": "displayName", "value": "taken"},
-        ])
+        response = scim.patch(
+            f"/Groups/{group}",
+            [
+                {"op": "add", "path": "members", "value": [{"value": people[3]}]},
+                {"op": "replace", "path": "displayName", "value": "taken"},
+            ],
+        )
         assert response.status_code == 409
         assert member_ids(scim, group) == sorted(people[:2])
 
@@ -167,13 +234,20 @@ class TestQueryCounts:
             response = scim.get(f"/Groups/{group['id']}?excludedAttributes=members")
         assert "members" not in response.doc
 
-    def test_adding_many_members_costs_a_constant_number_of_queries(self, scim, django_assert_max_num_queries):
+    def test_adding_many_members_costs_a_constant_number_of_queries(
+        self, scim, django_assert_max_num_queries
+    ):
         from tests.factories import make_scim_user
 
         users = [make_scim_user(scim.integration, f"q{i}@example.test") for i in range(300)]
         group = scim.create_group("Many")
         with django_assert_max_num_queries(14):
-            ok(scim.patch(f"/Groups/{group['id']}", [{"op": "add", "path": "members", "value": [{"value": u.scim_id} for u in users]}]))
+            ok(
+                scim.patch(
+                    f"/Groups/{group['id']}",
+                    [{"op": "add", "path": "members", "value": [{"value": u.scim_id} for u in users]}],
+                )
+            )
         assert len(member_ids(scim, group["id"])) == 300
 
 
@@ -188,11 +262,23 @@ class TestAtScale:
         users = bulk_scim_users(scim.integration, 11_000)
         group = scim.create_group("Everyone")
         for start in range(0, 10_000, 2_500):
-            ok(scim.patch(f"/Groups/{group['id']}", [{"op": "add", "path": "members",
-                                                       "value": [{"value": u.scim_id} for u in users[start:start + 2_500]]}]))
+            ok(
+                scim.patch(
+                    f"/Groups/{group['id']}",
+                    [
+                        {
+                            "op": "add",
+                            "path": "members",
+                            "value": [{"value": u.scim_id} for u in users[start : start + 2_500]],
+                        }
+                    ],
+                )
+            )
         return group["id"], users
 
-    def test_reads_excluding_members_are_constant_and_never_load_them(self, scim, big_group, django_assert_num_queries):
+    def test_reads_excluding_members_are_constant_and_never_load_them(
+        self, scim, big_group, django_assert_num_queries
+    ):
         group_id, _ = big_group
         scim.get(f"/Groups/{group_id}?excludedAttributes=members")  # notes that the IdP reached us
         # token, group, activity record
@@ -202,8 +288,11 @@ class TestAtScale:
         assert not any("teammembership" in q["sql"].lower() for q in captured.captured_queries)
         # token, the page with its total, activity record
         with django_assert_num_queries(3):
-            body = scim.client.get(f"{scim.base}/Groups", {"filter": 'displayName eq "Everyone"', "excludedAttributes": "members"},
-                                   HTTP_AUTHORIZATION=f"Bearer {scim.token}").json()
+            body = scim.client.get(
+                f"{scim.base}/Groups",
+                {"filter": 'displayName eq "Everyone"', "excludedAttributes": "members"},
+                HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+            ).json()
         assert body["totalResults"] == 1 and "members" not in body["Resources"][0]
 
     def test_the_whole_member_list_is_one_query(self, scim, big_group, django_assert_num_queries):
@@ -224,8 +313,12 @@ class TestAtScale:
         counts = []
         for batch in (newcomers[:10], newcomers[10:]):
             with CaptureQueriesContext(connection) as captured:
-                ok(scim.patch(f"/Groups/{group_id}?excludedAttributes=members",
-                              [{"op": "add", "path": "members", "value": [{"value": v} for v in batch]}]))
+                ok(
+                    scim.patch(
+                        f"/Groups/{group_id}?excludedAttributes=members",
+                        [{"op": "add", "path": "members", "value": [{"value": v} for v in batch]}],
+                    )
+                )
             counts.append(len(captured.captured_queries))
         assert counts[0] == counts[1]
         assert len(member_ids(scim, group_id)) == 11_000
@@ -240,5 +333,8 @@ def test_a_deleted_user_leaves_its_groups_and_comes_back_without_them(scim, peop
     assert after["meta"]["version"] != before
     assert not TeamMembership.objects.filter(membership__scim_user__scim_id=people[0]).exists()
     # re-created by the IdP: the person is back, the groups are the IdP's to push again
-    again = scim.post("/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "member0@example.test"})
+    again = scim.post(
+        "/Users",
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "member0@example.test"},
+    )
     assert again.status_code in (200, 201) and "groups" not in again.doc

@@ -22,7 +22,9 @@ def assert_error(response, status, scim_type=None):
 
 
 class TestAuthentication:
-    @pytest.mark.parametrize("header", [None, "", "Bearer", "Basic dXNlcjpwYXNz", "non-token", "Bearer wrong-token"])
+    @pytest.mark.parametrize(
+        "header", [None, "", "Bearer", "Basic dXNlcjpwYXNz", "non-token", "Bearer wrong-token"]
+    )
     def test_missing_or_wrong_token_is_a_scim_401(self, scim, header):
         extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
         response = scim.client.get(f"{scim.base}/Users", **extra)
@@ -69,15 +71,28 @@ class TestAuthentication:
 
 class TestMediaTypes:
     def test_plain_json_with_charset_is_accepted(self, scim):
-        body = json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "json@example.test"})
-        response = scim.client.post(f"{scim.base}/Users", body, content_type="application/json; charset=utf-8",
-                                    HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        body = json.dumps(
+            {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "json@example.test"}
+        )
+        response = scim.client.post(
+            f"{scim.base}/Users",
+            body,
+            content_type="application/json; charset=utf-8",
+            HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        )
         assert response.status_code == 201
         assert response["Content-Type"] == "application/scim+json"
 
     def test_a_client_asking_for_application_json_gets_it(self, scim):
-        response = scim.get("/Users", HTTP_ACCEPT="application/json") if False else scim.client.get(
-            f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}", HTTP_ACCEPT="application/json")
+        response = (
+            scim.get("/Users", HTTP_ACCEPT="application/json")
+            if False
+            else scim.client.get(
+                f"{scim.base}/Users",
+                HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+                HTTP_ACCEPT="application/json",
+            )
+        )
         assert response["Content-Type"] == "application/json"
 
     def test_trailing_slash_or_not_never_redirects(self, scim):
@@ -119,7 +134,9 @@ class TestMediaTypes:
         assert_error(scim.request("DELETE", "/Users"), 405)
 
     @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
-    @pytest.mark.parametrize("path", ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas", "/ResourceTypes/User"])
+    @pytest.mark.parametrize(
+        "path", ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas", "/ResourceTypes/User"]
+    )
     def test_a_method_discovery_lacks_is_405_with_or_without_a_body(self, scim, method, path):
         # scim2-tester sends these without a body; the answer must not depend on one.
         for body in (None, {}):
@@ -154,8 +171,11 @@ class TestDiscovery:
         doc = scim.get("/Schemas").doc
         assert doc["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
         ids = {r["id"] for r in doc["Resources"]}
-        assert {"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:core:2.0:Group",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"} <= ids
+        assert {
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        } <= ids
         for resource in doc["Resources"]:
             assert resource["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:Schema"]
             assert resource["meta"]["resourceType"] == "Schema"
@@ -179,7 +199,9 @@ class TestBodiesWithoutLength:
         from scim.middleware import _read_chunked_body
 
         body = json.dumps({"userName": "chunked@example.test"}).encode()
-        request = RequestFactory().generic("POST", f"{scim.base}/Users", b"", content_type="application/scim+json")
+        request = RequestFactory().generic(
+            "POST", f"{scim.base}/Users", b"", content_type="application/scim+json"
+        )
         request.META.pop("CONTENT_LENGTH", None)
         request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
         request.META["wsgi.input"] = __import__("io").BytesIO(body)
@@ -192,7 +214,9 @@ class TestBodiesWithoutLength:
         from scim.middleware import _read_chunked_body
 
         settings.SCIM_MAX_PAYLOAD_BYTES = 10
-        request = RequestFactory().generic("POST", f"{scim.base}/Users", b"", content_type="application/scim+json")
+        request = RequestFactory().generic(
+            "POST", f"{scim.base}/Users", b"", content_type="application/scim+json"
+        )
         request.META.pop("CONTENT_LENGTH", None)
         request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
         request.META["wsgi.input"] = __import__("io").BytesIO(b"x" * 100)
@@ -202,7 +226,11 @@ class TestBodiesWithoutLength:
         assert_error(scim.request("POST", "/Users", raw=""), 400, "invalidSyntax")
 
     def test_huge_start_index_is_an_empty_page_not_an_error(self, scim):
-        response = scim.client.get(f"{scim.base}/Users", {"startIndex": "100000000000000000000"}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        response = scim.client.get(
+            f"{scim.base}/Users",
+            {"startIndex": "100000000000000000000"},
+            HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        )
         assert response.status_code == 200 and response.json()["Resources"] == []
 
     def test_options_is_a_scim_405(self, scim):
@@ -219,4 +247,9 @@ def test_plain_http_to_the_scim_api_is_refused_not_redirected(scim, settings):
     response = scim.get("/Users")
     assert_error(response, 403)
     assert "HTTPS" in json.loads(response.content)["detail"]
-    assert scim.client.get(f"{scim.base}/Users", secure=True, HTTP_AUTHORIZATION=f"Bearer {scim.token}").status_code == 200
+    assert (
+        scim.client.get(
+            f"{scim.base}/Users", secure=True, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+        ).status_code
+        == 200
+    )

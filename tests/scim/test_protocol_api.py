@@ -18,14 +18,20 @@ def listing(scim, path="/Users", **params):
 class TestProjection:
     def test_attributes_returns_only_those_plus_id_and_schemas(self, scim):
         doc = scim.create_user("proj@example.test", title="T", name={"givenName": "G", "familyName": "F"})
-        got = scim.client.get(f"{scim.base}/Users/{doc['id']}", {"attributes": "name.givenName,title"},
-                              HTTP_AUTHORIZATION=f"Bearer {scim.token}").json()
+        got = scim.client.get(
+            f"{scim.base}/Users/{doc['id']}",
+            {"attributes": "name.givenName,title"},
+            HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        ).json()
         assert got == {"schemas": doc["schemas"], "id": doc["id"], "name": {"givenName": "G"}, "title": "T"}
 
     def test_excluded_attributes_never_removes_id(self, scim):
         doc = scim.create_user("excl@example.test", title="T")
-        got = scim.client.get(f"{scim.base}/Users/{doc['id']}", {"excludedAttributes": "title,id,meta"},
-                              HTTP_AUTHORIZATION=f"Bearer {scim.token}").json()
+        got = scim.client.get(
+            f"{scim.base}/Users/{doc['id']}",
+            {"excludedAttributes": "title,id,meta"},
+            HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        ).json()
         assert "title" not in got and "meta" not in got and got["id"] == doc["id"]
 
     def test_list_projection_applies_to_every_resource(self, scim):
@@ -46,7 +52,10 @@ class TestSortingAndSearch:
     def test_post_search_on_users(self, scim):
         scim.create_user("find@example.test")
         scim.create_user("other@example.test")
-        response = scim.post("/Users/.search", {"schemas": [SEARCH], "filter": 'userName sw "find"', "attributes": ["userName"]})
+        response = scim.post(
+            "/Users/.search",
+            {"schemas": [SEARCH], "filter": 'userName sw "find"', "attributes": ["userName"]},
+        )
         assert response.status_code == 200
         assert [r["userName"] for r in response.doc["Resources"]] == ["find@example.test"]
 
@@ -82,15 +91,21 @@ class TestETags:
     def test_if_match_with_a_stale_version_is_412_and_changes_nothing(self, scim):
         doc = scim.create_user("stale@example.test", title="Before")
         scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "Now"}])
-        response = scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "Lost"}],
-                              HTTP_IF_MATCH=doc["meta"]["version"])
+        response = scim.patch(
+            f"/Users/{doc['id']}",
+            [{"op": "replace", "path": "title", "value": "Lost"}],
+            HTTP_IF_MATCH=doc["meta"]["version"],
+        )
         assert response.status_code == 412
         assert scim.get(f"/Users/{doc['id']}").doc["title"] == "Now"
 
     def test_if_match_with_the_current_version_succeeds(self, scim):
         doc = scim.create_user("fresh@example.test")
-        response = scim.put(f"/Users/{doc['id']}", {"schemas": [USER_URN], "userName": "fresh@example.test", "title": "X"},
-                            HTTP_IF_MATCH=doc["meta"]["version"])
+        response = scim.put(
+            f"/Users/{doc['id']}",
+            {"schemas": [USER_URN], "userName": "fresh@example.test", "title": "X"},
+            HTTP_IF_MATCH=doc["meta"]["version"],
+        )
         assert response.status_code == 200 and response.doc["meta"]["version"] != doc["meta"]["version"]
 
     def test_version_changes_with_every_change_and_delete_honours_if_match(self, scim):
@@ -119,20 +134,29 @@ class TestCursorPagination:
         assert seen == expected
 
     def test_a_cursor_we_did_not_issue_is_refused(self, scim):
-        response = scim.client.get(f"{scim.base}/Users", {"cursor": "garbage!!"}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        response = scim.client.get(
+            f"{scim.base}/Users", {"cursor": "garbage!!"}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+        )
         assert response.status_code == 400 and response.json()["scimType"] == "invalidCursor"
 
     def test_cursor_and_start_index_together_are_refused(self, scim):
-        response = scim.client.get(f"{scim.base}/Users", {"cursor": "", "startIndex": 2}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        response = scim.client.get(
+            f"{scim.base}/Users", {"cursor": "", "startIndex": 2}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+        )
         assert response.status_code == 400
 
 
 class TestQueryCounts:
     @pytest.mark.parametrize("size", [5, 40])
-    def test_list_filter_and_cursor_pages_cost_the_same_whatever_their_size(self, scim, size, django_assert_max_num_queries):
+    def test_list_filter_and_cursor_pages_cost_the_same_whatever_their_size(
+        self, scim, size, django_assert_max_num_queries
+    ):
         for i in range(size):
-            make_scim_user(scim.integration, f"p{i}@example.test",
-                           attributes={"emails": [{"value": f"p{i}@example.test", "type": "work"}]})
+            make_scim_user(
+                scim.integration,
+                f"p{i}@example.test",
+                attributes={"emails": [{"value": f"p{i}@example.test", "type": "work"}]},
+            )
         listing(scim)  # the first request of a minute also notes that the IdP reached us
         for params in ({}, {"filter": 'emails.value co "@example.test"'}, {"cursor": "", "count": 30}):
             with django_assert_max_num_queries(8):
@@ -142,18 +166,38 @@ class TestQueryCounts:
 
 class TestBulk:
     def test_bulk_creates_with_bulk_id_references_and_reports_each_operation(self, scim):
-        response = scim.post("/Bulk", {
-            "schemas": [BULK],
-            "Operations": [
-                {"method": "POST", "path": "/Users", "bulkId": "u1", "data": {"schemas": [USER_URN], "userName": "bulk1@example.test"}},
-                {"method": "POST", "path": "/Groups", "bulkId": "g1", "data": {
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Bulk team",
-                    "members": [{"value": "bulkId:u1"}]}},
-                {"method": "PATCH", "path": "/Users/bulkId:u1", "data": {
-                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                    "Operations": [{"op": "replace", "path": "title", "value": "Bulked"}]}},
-            ],
-        })
+        response = scim.post(
+            "/Bulk",
+            {
+                "schemas": [BULK],
+                "Operations": [
+                    {
+                        "method": "POST",
+                        "path": "/Users",
+                        "bulkId": "u1",
+                        "data": {"schemas": [USER_URN], "userName": "bulk1@example.test"},
+                    },
+                    {
+                        "method": "POST",
+                        "path": "/Groups",
+                        "bulkId": "g1",
+                        "data": {
+                            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                            "displayName": "Bulk team",
+                            "members": [{"value": "bulkId:u1"}],
+                        },
+                    },
+                    {
+                        "method": "PATCH",
+                        "path": "/Users/bulkId:u1",
+                        "data": {
+                            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                            "Operations": [{"op": "replace", "path": "title", "value": "Bulked"}],
+                        },
+                    },
+                ],
+            },
+        )
         assert response.status_code == 200
         ops = response.doc["Operations"]
         assert [op["status"] for op in ops] == ["201", "201", "200"]
@@ -164,8 +208,18 @@ class TestBulk:
 
     def test_fail_on_errors_stops_after_that_many_failures(self, scim):
         scim.create_user("exists@example.test")
-        ops = [{"method": "POST", "path": "/Users", "bulkId": f"b{i}", "data": {"userName": "exists@example.test"}} for i in range(3)]
-        ops.append({"method": "POST", "path": "/Users", "bulkId": "ok", "data": {"userName": "new@example.test"}})
+        ops = [
+            {
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": f"b{i}",
+                "data": {"userName": "exists@example.test"},
+            }
+            for i in range(3)
+        ]
+        ops.append(
+            {"method": "POST", "path": "/Users", "bulkId": "ok", "data": {"userName": "new@example.test"}}
+        )
         response = scim.post("/Bulk", {"schemas": [BULK], "failOnErrors": 2, "Operations": ops})
         assert [op["status"] for op in response.doc["Operations"]] == ["409", "409"]
         assert response.doc["Operations"][0]["response"]["scimType"] == "uniqueness"
@@ -181,36 +235,101 @@ class TestBulk:
         assert bulk["supported"] is True and bulk["maxOperations"] >= 1 and bulk["maxPayloadSize"] >= 1024
 
     def test_a_reference_to_an_unknown_bulk_id_fails_that_operation_only(self, scim):
-        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
-            {"method": "PATCH", "path": "/Users/bulkId:nope", "data": {"Operations": [{"op": "replace", "path": "title", "value": "x"}]}},
-            {"method": "POST", "path": "/Users", "bulkId": "fine", "data": {"userName": "fine@example.test"}},
-        ]})
+        response = scim.post(
+            "/Bulk",
+            {
+                "schemas": [BULK],
+                "Operations": [
+                    {
+                        "method": "PATCH",
+                        "path": "/Users/bulkId:nope",
+                        "data": {"Operations": [{"op": "replace", "path": "title", "value": "x"}]},
+                    },
+                    {
+                        "method": "POST",
+                        "path": "/Users",
+                        "bulkId": "fine",
+                        "data": {"userName": "fine@example.test"},
+                    },
+                ],
+            },
+        )
         assert [op["status"] for op in response.doc["Operations"]] == ["400", "201"]
 
 
 class TestBulkReferences:
     def test_a_reference_may_point_forward(self, scim):
-        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
-            {"method": "POST", "path": "/Groups", "bulkId": "g", "data": {"displayName": "Forward", "members": [{"value": "bulkId:u"}]}},
-            {"method": "POST", "path": "/Users", "bulkId": "u", "data": {"userName": "forward@example.test"}},
-        ]})
+        response = scim.post(
+            "/Bulk",
+            {
+                "schemas": [BULK],
+                "Operations": [
+                    {
+                        "method": "POST",
+                        "path": "/Groups",
+                        "bulkId": "g",
+                        "data": {"displayName": "Forward", "members": [{"value": "bulkId:u"}]},
+                    },
+                    {
+                        "method": "POST",
+                        "path": "/Users",
+                        "bulkId": "u",
+                        "data": {"userName": "forward@example.test"},
+                    },
+                ],
+            },
+        )
         assert [op["status"] for op in response.doc["Operations"]] == ["201", "201"]
         assert [op["bulkId"] for op in response.doc["Operations"]] == ["g", "u"]
         group = scim.get("/Groups/" + response.doc["Operations"][0]["location"].rsplit("/", 1)[1]).doc
-        assert [m["value"] for m in group["members"]] == [response.doc["Operations"][1]["location"].rsplit("/", 1)[1]]
+        assert [m["value"] for m in group["members"]] == [
+            response.doc["Operations"][1]["location"].rsplit("/", 1)[1]
+        ]
 
     def test_a_circular_reference_fails_both_operations(self, scim):
-        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
-            {"method": "POST", "path": "/Groups", "bulkId": "a", "data": {"displayName": "A", "members": [{"value": "bulkId:b"}]}},
-            {"method": "POST", "path": "/Groups", "bulkId": "b", "data": {"displayName": "B", "members": [{"value": "bulkId:a"}]}},
-        ]})
+        response = scim.post(
+            "/Bulk",
+            {
+                "schemas": [BULK],
+                "Operations": [
+                    {
+                        "method": "POST",
+                        "path": "/Groups",
+                        "bulkId": "a",
+                        "data": {"displayName": "A", "members": [{"value": "bulkId:b"}]},
+                    },
+                    {
+                        "method": "POST",
+                        "path": "/Groups",
+                        "bulkId": "b",
+                        "data": {"displayName": "B", "members": [{"value": "bulkId:a"}]},
+                    },
+                ],
+            },
+        )
         assert [op["status"] for op in response.doc["Operations"]] == ["409", "409"]
 
     def test_duplicate_bulk_ids_are_refused(self, scim):
-        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [
-            {"method": "POST", "path": "/Users", "bulkId": "same", "data": {"userName": "one@example.test"}},
-            {"method": "POST", "path": "/Users", "bulkId": "same", "data": {"userName": "two@example.test"}},
-        ]})
+        response = scim.post(
+            "/Bulk",
+            {
+                "schemas": [BULK],
+                "Operations": [
+                    {
+                        "method": "POST",
+                        "path": "/Users",
+                        "bulkId": "same",
+                        "data": {"userName": "one@example.test"},
+                    },
+                    {
+                        "method": "POST",
+                        "path": "/Users",
+                        "bulkId": "same",
+                        "data": {"userName": "two@example.test"},
+                    },
+                ],
+            },
+        )
         assert response.status_code == 400 and "same" in response.doc["detail"]
 
 
@@ -221,6 +340,8 @@ class TestPreconditionsWithStar:
 
     def test_if_none_match_on_a_change_to_an_existing_resource_is_412(self, scim):
         doc = scim.create_user("star2@example.test", title="Kept")
-        response = scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "No"}], HTTP_IF_NONE_MATCH="*")
+        response = scim.patch(
+            f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "No"}], HTTP_IF_NONE_MATCH="*"
+        )
         assert response.status_code == 412
         assert scim.get(f"/Users/{doc['id']}").doc["title"] == "Kept"

@@ -26,9 +26,11 @@ def people():
 
 def _by_user_name():
     return Statement(
-        lambda organization_id, user_name: visible_users(organization_id)
-        .filter(equals_ignoring_case("user_name", user_name))
-        .order_by("pk")[:1],
+        lambda organization_id, user_name: (
+            visible_users(organization_id)
+            .filter(equals_ignoring_case("user_name", user_name))
+            .order_by("pk")[:1]
+        ),
         organization_id=int,
         user_name=str,
     )
@@ -41,7 +43,11 @@ def test_a_case_insensitive_lookup_runs_from_compiled_sql_and_finds_what_the_orm
     for user, name in zip(users, AWKWARD_NAMES, strict=True):
         for asked in (name, name.upper()):
             found = statement.first(organization_id=integration.organization_id, user_name=asked)
-            orm = visible_users(integration.organization_id).filter(equals_ignoring_case("user_name", asked)).first()
+            orm = (
+                visible_users(integration.organization_id)
+                .filter(equals_ignoring_case("user_name", asked))
+                .first()
+            )
             assert found == orm == user
             # A whole model instance, as the ORM builds it, not a row.
             assert found.user_name == name and found.organization_id == integration.organization_id
@@ -59,7 +65,9 @@ def test_a_shape_whose_sql_depends_on_the_value_runs_through_the_orm():
     ada = make_scim_user(integration, "ada@example.test")
     make_scim_user(integration, "grace@example.test")
     statement = Statement(
-        lambda organization_id, part: visible_users(organization_id).filter(user_name__contains=part).order_by("pk"),
+        lambda organization_id, part: (
+            visible_users(organization_id).filter(user_name__contains=part).order_by("pk")
+        ),
         organization_id=int,
         part=str,
     )
@@ -73,17 +81,24 @@ def test_a_value_of_another_type_than_declared_runs_through_the_orm(people):
     statement = _by_user_name()
     # None compiles to IS NULL in the ORM, which the kept SQL cannot express.
     assert statement(organization_id=integration.organization_id, user_name=None) == []
-    assert statement.first(organization_id=str(integration.organization_id), user_name="ada@example.test") == users[0]
+    assert (
+        statement.first(organization_id=str(integration.organization_id), user_name="ada@example.test")
+        == users[0]
+    )
 
 
 def test_values_list_rows_come_back_as_tuples_converted_like_the_orm(people):
     integration, users = people
     statement = Statement(
-        lambda organization_id: visible_users(organization_id).order_by("pk").values_list("scim_id", "created"),
+        lambda organization_id: (
+            visible_users(organization_id).order_by("pk").values_list("scim_id", "created")
+        ),
         organization_id=int,
     )
     assert statement.templated
-    expected = list(visible_users(integration.organization_id).order_by("pk").values_list("scim_id", "created"))
+    expected = list(
+        visible_users(integration.organization_id).order_by("pk").values_list("scim_id", "created")
+    )
     assert statement(organization_id=integration.organization_id) == expected
     assert all(created.tzinfo is not None for _, created in expected)
 
@@ -104,7 +119,10 @@ def test_the_statement_cache_keeps_the_newest_shapes_only():
 
     def make(key):
         made.append(key)
-        return Statement(lambda organization_id: ScimUser.objects.filter(organization_id=organization_id), organization_id=int)
+        return Statement(
+            lambda organization_id: ScimUser.objects.filter(organization_id=organization_id),
+            organization_id=int,
+        )
 
     first = cache.get("a", lambda: make("a"))
     assert cache.get("a", lambda: make("a")) is first
@@ -117,9 +135,20 @@ def test_the_statement_cache_keeps_the_newest_shapes_only():
 def test_insert_writes_one_row_with_the_fields_defaults():
     integration, _ = make_integration()
     insert = Insert(RequestRecord)
-    insert(organization_id=integration.organization_id, integration=integration, method="GET", path="/Users", status=200)
+    insert(
+        organization_id=integration.organization_id,
+        integration=integration,
+        method="GET",
+        path="/Users",
+        status=200,
+    )
     record = RequestRecord.objects.get()
-    assert (record.integration, record.method, record.path, record.status) == (integration, "GET", "/Users", 200)
+    assert (record.integration, record.method, record.path, record.status) == (
+        integration,
+        "GET",
+        "/Users",
+        200,
+    )
     assert record.latency_ms == 0 and record.outcome == "" and record.created_at is not None
 
 

@@ -46,7 +46,16 @@ class TestCreate:
         assert response["Location"] == doc["meta"]["location"]
         assert doc["meta"]["location"].endswith(f"/scim/v2/{scim.integration.public_id}/Users/{doc['id']}")
         assert response["ETag"] == doc["meta"]["version"]
-        for key in ("userName", "externalId", "name", "displayName", "title", "emails", "phoneNumbers", "active"):
+        for key in (
+            "userName",
+            "externalId",
+            "name",
+            "displayName",
+            "title",
+            "emails",
+            "phoneNumbers",
+            "active",
+        ):
             assert doc[key] == body[key], key
         assert doc[ENTERPRISE] == body[ENTERPRISE]
         assert doc["schemas"] == [USER_URN, ENTERPRISE]
@@ -76,7 +85,9 @@ class TestCreate:
         assert_scim_error(scim.post("/Users", {"schemas": [USER_URN]}), 400, "invalidValue")
 
     def test_create_links_a_login_and_an_active_membership(self, scim):
-        doc = scim.create_user("linked@example.test", emails=[{"value": "linked@example.test", "primary": True}])
+        doc = scim.create_user(
+            "linked@example.test", emails=[{"value": "linked@example.test", "primary": True}]
+        )
         user = ScimUser.objects.select_related("membership__user").get(scim_id=doc["id"])
         assert user.membership.organization_id == scim.integration.organization_id
         assert user.membership.is_active
@@ -88,8 +99,12 @@ class TestRead:
         assert_scim_error(scim.get("/Users/010101001010101011001010101011"), 404)
 
     def test_filters_on_the_attributes_idps_match_on(self, scim):
-        ada = scim.create_user("ada@example.test", externalId="ext-ada", displayName="Ada L",
-                               emails=[{"value": "ada.work@example.test", "type": "work"}])
+        ada = scim.create_user(
+            "ada@example.test",
+            externalId="ext-ada",
+            displayName="Ada L",
+            emails=[{"value": "ada.work@example.test", "type": "work"}],
+        )
         scim.create_user("bob@example.test", externalId="ext-bob", displayName="Bob")
         filters = [
             'userName eq "ADA@example.test"',
@@ -101,8 +116,12 @@ class TestRead:
             'userName eq "ada@example.test" and externalId eq "ext-ada"',
         ]
         for expression in filters:
-            response = scim.get("/Users", data=None) if False else scim.client.get(
-                f"{scim.base}/Users", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+            response = (
+                scim.get("/Users", data=None)
+                if False
+                else scim.client.get(
+                    f"{scim.base}/Users", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+                )
             )
             assert response.status_code == 200, (expression, response.content)
             body = response.json()
@@ -110,13 +129,19 @@ class TestRead:
             assert [r["id"] for r in body["Resources"]] == [ada["id"]], expression
 
     def test_a_filter_that_cannot_be_evaluated_is_invalid_filter_never_an_empty_list(self, scim):
-        for expression in ['nosuchattribute eq "x"', 'userName eq', 'userName xx "a"', "(userName eq \"a\""]:
-            response = scim.client.get(f"{scim.base}/Users", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        for expression in ['nosuchattribute eq "x"', "userName eq", 'userName xx "a"', '(userName eq "a"']:
+            response = scim.client.get(
+                f"{scim.base}/Users", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+            )
             assert response.status_code == 400, expression
             assert response.json()["scimType"] == "invalidFilter", expression
 
     def test_empty_result_is_a_complete_list_response(self, scim):
-        response = scim.client.get(f"{scim.base}/Users", {"filter": 'userName eq "nobody"'}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        response = scim.client.get(
+            f"{scim.base}/Users",
+            {"filter": 'userName eq "nobody"'},
+            HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        )
         assert response.json() == {
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
             "totalResults": 0,
@@ -162,7 +187,9 @@ class TestPaging:
         assert self.list(scim, count=100)["itemsPerPage"] == 100
 
     def test_non_numeric_paging_is_a_clear_400(self, scim):
-        response = scim.client.get(f"{scim.base}/Users", {"count": "ten"}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        response = scim.client.get(
+            f"{scim.base}/Users", {"count": "ten"}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+        )
         assert response.status_code == 400
         assert "count" in response.json()["detail"]
 
@@ -191,7 +218,10 @@ class TestReplaceAndPatch:
         assert r.status_code == 200 and r.doc["active"] is False
         r = scim.patch(f"/Users/{uid}", [{"op": "Replace", "path": "active", "value": "True"}])
         assert r.status_code == 200 and r.doc["active"] is True
-        r = scim.patch(f"/Users/{uid}", [{"op": "Replace", "path": 'emails[type eq "work"].value', "value": "new@example.test"}])
+        r = scim.patch(
+            f"/Users/{uid}",
+            [{"op": "Replace", "path": 'emails[type eq "work"].value', "value": "new@example.test"}],
+        )
         assert r.doc["emails"] == [{"value": "new@example.test", "type": "work"}]
         r = scim.patch(f"/Users/{uid}", [{"op": "Add", "path": f"{ENTERPRISE}:department", "value": "R&D"}])
         assert r.doc[ENTERPRISE]["department"] == "R&D"
@@ -206,10 +236,13 @@ class TestReplaceAndPatch:
 
     def test_patch_aimed_at_a_read_only_attribute_changes_nothing(self, scim):
         doc = scim.create_user("ro@example.test", title="Same")
-        r = scim.patch(f"/Users/{doc['id']}", [
-            {"op": "replace", "path": "title", "value": "Changed"},
-            {"op": "replace", "path": "id", "value": "hijack"},
-        ])
+        r = scim.patch(
+            f"/Users/{doc['id']}",
+            [
+                {"op": "replace", "path": "title", "value": "Changed"},
+                {"op": "replace", "path": "id", "value": "hijack"},
+            ],
+        )
         assert r.status_code == 400
         assert r.doc["scimType"] == "mutability"
         assert scim.get(f"/Users/{doc['id']}").doc["title"] == "Same"
@@ -217,7 +250,9 @@ class TestReplaceAndPatch:
     def test_renaming_into_a_taken_user_name_is_a_conflict(self, scim):
         scim.create_user("taken@example.test")
         doc = scim.create_user("mine@example.test")
-        r = scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "userName", "value": "TAKEN@example.test"}])
+        r = scim.patch(
+            f"/Users/{doc['id']}", [{"op": "replace", "path": "userName", "value": "TAKEN@example.test"}]
+        )
         assert_scim_error(r, 409, "uniqueness")
 
 
@@ -233,14 +268,20 @@ class TestSoftDeactivation:
         assert not membership.is_active and membership.deactivated_at is not None
         again = scim.get(f"/Users/{doc['id']}")
         assert again.status_code == 200 and again.doc["active"] is False and again.doc["title"] == "Keeps"
-        found = scim.client.get(f"{scim.base}/Users", {"filter": 'userName eq "leaver@example.test"'}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        found = scim.client.get(
+            f"{scim.base}/Users",
+            {"filter": 'userName eq "leaver@example.test"'},
+            HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        )
         assert found.json()["totalResults"] == 1
         scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "active", "value": True}])
         assert self.membership(doc).is_active
 
     def test_put_with_active_false_deactivates(self, scim):
         doc = scim.create_user("putoff@example.test")
-        scim.put(f"/Users/{doc['id']}", {"schemas": [USER_URN], "userName": "putoff@example.test", "active": False})
+        scim.put(
+            f"/Users/{doc['id']}", {"schemas": [USER_URN], "userName": "putoff@example.test", "active": False}
+        )
         assert not self.membership(doc).is_active
 
     def test_delete_hides_the_user_ends_access_and_erases_nothing(self, scim):
@@ -257,9 +298,19 @@ class TestSoftDeactivation:
     def test_recreating_a_deactivated_user_reactivates_it(self, scim):
         doc = scim.create_user("back@example.test", externalId="e-1")
         scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "active", "value": False}])
-        again = scim.post("/Users", {"schemas": [USER_URN], "userName": "back@example.test", "externalId": "e-1", "title": "Returned"})
+        again = scim.post(
+            "/Users",
+            {
+                "schemas": [USER_URN],
+                "userName": "back@example.test",
+                "externalId": "e-1",
+                "title": "Returned",
+            },
+        )
         assert again.status_code in (200, 201)
-        assert again.doc["id"] == doc["id"] and again.doc["active"] is True and again.doc["title"] == "Returned"
+        assert (
+            again.doc["id"] == doc["id"] and again.doc["active"] is True and again.doc["title"] == "Returned"
+        )
         assert self.membership(doc).is_active
 
     def test_recreating_a_deleted_user_restores_it(self, scim):
@@ -273,29 +324,44 @@ class TestSoftDeactivation:
     def test_a_different_person_cannot_take_over_a_deactivated_user(self, scim):
         doc = scim.create_user("shared@example.test", externalId="person-1")
         scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "active", "value": False}])
-        other = scim.post("/Users", {"schemas": [USER_URN], "userName": "shared@example.test", "externalId": "person-2"})
+        other = scim.post(
+            "/Users", {"schemas": [USER_URN], "userName": "shared@example.test", "externalId": "person-2"}
+        )
         assert_scim_error(other, 409, "uniqueness")
 
     def test_creating_an_active_duplicate_is_still_a_conflict(self, scim):
         scim.create_user("dup@example.test", externalId="x")
-        assert_scim_error(scim.post("/Users", {"schemas": [USER_URN], "userName": "dup@example.test", "externalId": "x"}), 409, "uniqueness")
+        assert_scim_error(
+            scim.post("/Users", {"schemas": [USER_URN], "userName": "dup@example.test", "externalId": "x"}),
+            409,
+            "uniqueness",
+        )
 
 
 class TestIsolation:
     def test_another_organizations_users_are_invisible(self, scim, other_scim):
         mine = scim.create_user("same@example.test", emails=[{"value": "same@example.test", "primary": True}])
-        theirs = other_scim.create_user("same@example.test", emails=[{"value": "same@example.test", "primary": True}])
+        theirs = other_scim.create_user(
+            "same@example.test", emails=[{"value": "same@example.test", "primary": True}]
+        )
         assert mine["id"] != theirs["id"]
         assert scim.get(f"/Users/{theirs['id']}").status_code == 404
         assert scim.put(f"/Users/{theirs['id']}", {"userName": "x"}).status_code == 404
-        assert scim.patch(f"/Users/{theirs['id']}", [{"op": "replace", "path": "active", "value": False}]).status_code == 404
+        assert (
+            scim.patch(
+                f"/Users/{theirs['id']}", [{"op": "replace", "path": "active", "value": False}]
+            ).status_code
+            == 404
+        )
         assert scim.delete(f"/Users/{theirs['id']}").status_code == 404
         listed = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}").json()
         assert [r["id"] for r in listed["Resources"]] == [mine["id"]]
 
     def test_deactivation_in_one_organization_never_touches_another(self, scim, other_scim):
         mine = scim.create_user("both@example.test", emails=[{"value": "both@example.test", "primary": True}])
-        theirs = other_scim.create_user("both@example.test", emails=[{"value": "both@example.test", "primary": True}])
+        theirs = other_scim.create_user(
+            "both@example.test", emails=[{"value": "both@example.test", "primary": True}]
+        )
         scim.patch(f"/Users/{mine['id']}", [{"op": "replace", "path": "active", "value": False}])
         scim.delete(f"/Users/{mine['id']}")
         theirs_membership = Membership.objects.get(scim_user__scim_id=theirs["id"])

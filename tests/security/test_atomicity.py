@@ -11,7 +11,7 @@ from scim.models import RequestRecord, ScimGroup, ScimUser, ScimUserValue
 
 from .conftest import GROUP_URN, PATCH_URN, USER_URN, scim_error
 
-INTERNALS = ("Traceback", "injected", "RuntimeError", "File \"", ".py", "SELECT", "psycopg", "sqlite")
+INTERNALS = ("Traceback", "injected", "RuntimeError", 'File "', ".py", "SELECT", "psycopg", "sqlite")
 
 
 class Injected(RuntimeError):
@@ -24,11 +24,17 @@ def _fail(*args, **kwargs):
 
 def _state(organization):
     return {
-        "users": list(ScimUser.objects.filter(organization=organization).values_list("user_name", "active", "version", "attributes")),
+        "users": list(
+            ScimUser.objects.filter(organization=organization).values_list(
+                "user_name", "active", "version", "attributes"
+            )
+        ),
         "values": ScimUserValue.objects.count(),
         "memberships": Membership.objects.filter(organization=organization).count(),
         "logins": User.objects.count(),
-        "groups": list(ScimGroup.objects.filter(organization=organization).values_list("display_name", "version")),
+        "groups": list(
+            ScimGroup.objects.filter(organization=organization).values_list("display_name", "version")
+        ),
         "teams": Team.objects.filter(organization=organization).count(),
         "team_members": TeamMembership.objects.filter(team__organization=organization).count(),
     }
@@ -64,9 +70,15 @@ def test_a_failure_after_the_user_row_is_written_leaves_no_user(populated, monke
         return real_record(*args, **kwargs)
 
     monkeypatch.setattr(where, fail_once if where.endswith("record") else _fail)
-    response = scim.post("/Users", {"schemas": [USER_URN], "userName": "ghost@example.test",
-                                    "emails": [{"value": "ghost@example.test", "primary": True}],
-                                    "phoneNumbers": [{"value": "+15550001"}]})
+    response = scim.post(
+        "/Users",
+        {
+            "schemas": [USER_URN],
+            "userName": "ghost@example.test",
+            "emails": [{"value": "ghost@example.test", "primary": True}],
+            "phoneNumbers": [{"value": "+15550001"}],
+        },
+    )
     _assert_opaque_500(response)
     assert _state(scim.integration.organization) == before
     assert not User.objects.filter(email__iexact="ghost@example.test").exists()
@@ -79,10 +91,13 @@ def test_a_failing_patch_changes_nothing(populated, monkeypatch):
     scim, user, _ = populated
     before = _state(scim.integration.organization)
     monkeypatch.setattr("scim.services.write_user_values", _fail)
-    response = scim.patch(f"/Users/{user['id']}", [
-        {"op": "replace", "path": "active", "value": False},
-        {"op": "add", "path": "phoneNumbers", "value": [{"value": "+15550002"}]},
-    ])
+    response = scim.patch(
+        f"/Users/{user['id']}",
+        [
+            {"op": "replace", "path": "active", "value": False},
+            {"op": "add", "path": "phoneNumbers", "value": [{"value": "+15550002"}]},
+        ],
+    )
     _assert_opaque_500(response)
     assert _state(scim.integration.organization) == before
     assert Membership.objects.get(scim_user__scim_id=user["id"]).is_active
@@ -93,11 +108,18 @@ def test_a_failing_group_change_keeps_every_member(populated, monkeypatch):
     other = scim.create_user("other@example.test")
     before = _state(scim.integration.organization)
     monkeypatch.setattr(services, "_touch_group", _fail)
-    response = scim.request("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
-        {"op": "remove", "path": "members"},
-        {"op": "add", "path": "members", "value": [{"value": other["id"]}]},
-        {"op": "replace", "path": "displayName", "value": "Renamed"},
-    ]})
+    response = scim.request(
+        "PATCH",
+        f"/Groups/{group['id']}",
+        {
+            "schemas": [PATCH_URN],
+            "Operations": [
+                {"op": "remove", "path": "members"},
+                {"op": "add", "path": "members", "value": [{"value": other["id"]}]},
+                {"op": "replace", "path": "displayName", "value": "Renamed"},
+            ],
+        },
+    )
     _assert_opaque_500(response)
     assert _state(scim.integration.organization) == before
 
@@ -106,7 +128,9 @@ def test_a_failing_group_create_leaves_no_team(populated, monkeypatch):
     scim, user, _ = populated
     before = _state(scim.integration.organization)
     monkeypatch.setattr(services, "_add_members", _fail)
-    response = scim.post("/Groups", {"schemas": [GROUP_URN], "displayName": "Half made", "members": [{"value": user["id"]}]})
+    response = scim.post(
+        "/Groups", {"schemas": [GROUP_URN], "displayName": "Half made", "members": [{"value": user["id"]}]}
+    )
     _assert_opaque_500(response)
     assert _state(scim.integration.organization) == before
 

@@ -29,8 +29,13 @@ class Endpoint:
 
     def call(self, method, path, body=None, client=None):
         client = client or Client()
-        response = client.generic(method, self.base + path, data=json.dumps(body) if body is not None else "",
-                                  content_type="application/scim+json", HTTP_AUTHORIZATION=f"Bearer {self.token}")
+        response = client.generic(
+            method,
+            self.base + path,
+            data=json.dumps(body) if body is not None else "",
+            content_type="application/scim+json",
+            HTTP_AUTHORIZATION=f"Bearer {self.token}",
+        )
         response.doc = json.loads(response.content) if response.content else None
         return response
 
@@ -71,8 +76,14 @@ def _user(name, **extra):
 
 
 def test_twenty_parallel_creates_of_one_username_make_one_user_and_nineteen_conflicts(ep):
-    bodies = [_user("Race@Example.test" if i % 2 else "race@example.test", externalId=f"ext-{i}",
-                    emails=[{"value": "race@example.test", "primary": True}]) for i in range(20)]
+    bodies = [
+        _user(
+            "Race@Example.test" if i % 2 else "race@example.test",
+            externalId=f"ext-{i}",
+            emails=[{"value": "race@example.test", "primary": True}],
+        )
+        for i in range(20)
+    ]
     responses = ep.parallel([("POST", "/Users", body) for body in bodies])
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 1, 409: 19}, statuses
@@ -91,10 +102,21 @@ def test_parallel_creates_of_distinct_users_all_succeed(ep):
 def test_parallel_patches_of_one_user_lose_no_update(ep):
     created = ep.call("POST", "/Users", _user("patchy@example.test")).doc
     requests = [
-        ("PATCH", f"/Users/{created['id']}", {"schemas": [PATCH_URN], "Operations": [
-            {"op": "add", "path": "phoneNumbers", "value": [{"value": f"+1555000{i:04d}", "type": "work"}]},
-            {"op": "replace", "path": "title", "value": f"title {i}"},
-        ]})
+        (
+            "PATCH",
+            f"/Users/{created['id']}",
+            {
+                "schemas": [PATCH_URN],
+                "Operations": [
+                    {
+                        "op": "add",
+                        "path": "phoneNumbers",
+                        "value": [{"value": f"+1555000{i:04d}", "type": "work"}],
+                    },
+                    {"op": "replace", "path": "title", "value": f"title {i}"},
+                ],
+            },
+        )
         for i in range(15)
     ]
     responses = ep.parallel(requests)
@@ -112,8 +134,14 @@ def test_parallel_member_adds_keep_every_member(ep):
     users = [ep.call("POST", "/Users", _user(f"m{i}@example.test")).doc["id"] for i in range(20)]
     group = ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Everyone"}).doc
     requests = [
-        ("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
-            {"op": "add", "path": "members", "value": [{"value": user_id}]}]})
+        (
+            "PATCH",
+            f"/Groups/{group['id']}",
+            {
+                "schemas": [PATCH_URN],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}],
+            },
+        )
         for user_id in users
     ]
     responses = ep.parallel(requests)
@@ -126,12 +154,30 @@ def test_parallel_member_adds_keep_every_member(ep):
 
 def test_parallel_adds_and_removes_of_different_members_keep_the_untouched_ones(ep):
     users = [ep.call("POST", "/Users", _user(f"r{i}@example.test")).doc["id"] for i in range(10)]
-    group = ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Half",
-                                        "members": [{"value": u} for u in users[:5]]}).doc
-    requests = [("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
-        {"op": "remove", "path": f'members[value eq "{u}"]'}]}) for u in users[:3]]
-    requests += [("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
-        {"op": "add", "path": "members", "value": [{"value": u}]}]}) for u in users[5:]]
+    group = ep.call(
+        "POST",
+        "/Groups",
+        {"schemas": [GROUP_URN], "displayName": "Half", "members": [{"value": u} for u in users[:5]]},
+    ).doc
+    requests = [
+        (
+            "PATCH",
+            f"/Groups/{group['id']}",
+            {"schemas": [PATCH_URN], "Operations": [{"op": "remove", "path": f'members[value eq "{u}"]'}]},
+        )
+        for u in users[:3]
+    ]
+    requests += [
+        (
+            "PATCH",
+            f"/Groups/{group['id']}",
+            {
+                "schemas": [PATCH_URN],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": u}]}],
+            },
+        )
+        for u in users[5:]
+    ]
     ep.parallel(requests)
     listed = ep.call("GET", f"/Groups/{group['id']}").doc
     assert sorted(m["value"] for m in listed["members"]) == sorted(users[3:])
@@ -143,8 +189,14 @@ def test_retried_requests_are_idempotent(ep):
     assert sorted(r.status_code for r in first) == [201, 409, 409, 409, 409]
     user_id = next(r.doc["id"] for r in first if r.status_code == 201)
     group = ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Retried"}).doc
-    add = ("PATCH", f"/Groups/{group['id']}", {"schemas": [PATCH_URN], "Operations": [
-        {"op": "add", "path": "members", "value": [{"value": user_id}]}]})
+    add = (
+        "PATCH",
+        f"/Groups/{group['id']}",
+        {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}],
+        },
+    )
     ep.parallel([add] * 5)
     members = ep.call("GET", f"/Groups/{group['id']}").doc["members"]
     assert [m["value"] for m in members] == [user_id]
@@ -152,7 +204,9 @@ def test_retried_requests_are_idempotent(ep):
     results = ep.parallel([put] * 5)
     assert {r.status_code for r in results} == {200}
     assert {json.dumps({k: v for k, v in r.doc.items() if k != "meta"}, sort_keys=True) for r in results} == {
-        json.dumps({k: v for k, v in ep.call("GET", f"/Users/{user_id}").doc.items() if k != "meta"}, sort_keys=True)
+        json.dumps(
+            {k: v for k, v in ep.call("GET", f"/Users/{user_id}").doc.items() if k != "meta"}, sort_keys=True
+        )
     }
     deletes = ep.parallel([("DELETE", f"/Users/{user_id}", None)] * 5)
     assert sorted(r.status_code for r in deletes) == [204, 404, 404, 404, 404]
@@ -163,7 +217,11 @@ def test_retried_requests_are_idempotent(ep):
 
 
 def test_parallel_group_creates_of_one_name_make_one_group(ep):
-    responses = ep.parallel([("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Admins" if i % 2 else "ADMINS"})
-                             for i in range(10)])
+    responses = ep.parallel(
+        [
+            ("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": "Admins" if i % 2 else "ADMINS"})
+            for i in range(10)
+        ]
+    )
     assert Counter(r.status_code for r in responses) == {201: 1, 409: 9}
     assert ScimGroup.objects.filter(organization=ep.integration.organization).count() == 1

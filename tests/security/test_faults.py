@@ -17,14 +17,20 @@ from .conftest import ERROR_URN, USER_URN
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(find_pg_bin() is None, reason="needs PostgreSQL's initdb and pg_ctl to run a cluster of its own"),
+    pytest.mark.skipif(
+        find_pg_bin() is None, reason="needs PostgreSQL's initdb and pg_ctl to run a cluster of its own"
+    ),
 ]
 
 
 def call(base: str, token: str, method: str, path: str, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"})
+    request = urllib.request.Request(
+        base + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             status, headers, raw = response.status, response.headers, response.read()
@@ -76,7 +82,9 @@ def _wait_for(base, token, deadline_seconds=20):
 def test_database_down_is_a_503_and_the_service_recovers_by_itself(service, mode):
     pg, server, info = service
     base, token = info["url"], info["token"]
-    status, _, before = call(base, token, "POST", "/Users", {"schemas": [USER_URN], "userName": f"before-{mode}@x.test"})
+    status, _, before = call(
+        base, token, "POST", "/Users", {"schemas": [USER_URN], "userName": f"before-{mode}@x.test"}
+    )
     assert status == 201
     # Every worker holds a persistent connection now.
     for _ in range(4):
@@ -87,8 +95,14 @@ def test_database_down_is_a_503_and_the_service_recovers_by_itself(service, mode
         ("GET", "/Users", None),
         ("GET", f"/Users/{before['id']}", None),
         ("POST", "/Users", {"schemas": [USER_URN], "userName": f"during-{mode}@x.test"}),
-        ("PATCH", f"/Users/{before['id']}", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                                             "Operations": [{"op": "replace", "path": "active", "value": False}]}),
+        (
+            "PATCH",
+            f"/Users/{before['id']}",
+            {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "active", "value": False}],
+            },
+        ),
         ("DELETE", f"/Users/{before['id']}", None),
         ("GET", "/ServiceProviderConfig", None),
         ("GET", "/Groups", None),
@@ -106,7 +120,10 @@ def test_database_down_is_a_503_and_the_service_recovers_by_itself(service, mode
     assert f"before-{mode}@x.test" in names and f"during-{mode}@x.test" not in names
     user = call(base, token, "GET", f"/Users/{before['id']}")[2]
     assert user["active"] is True  # the PATCH and DELETE sent during the outage did nothing
-    assert call(base, token, "POST", "/Users", {"schemas": [USER_URN], "userName": f"after-{mode}@x.test"})[0] == 201
+    assert (
+        call(base, token, "POST", "/Users", {"schemas": [USER_URN], "userName": f"after-{mode}@x.test"})[0]
+        == 201
+    )
 
 
 def test_a_wrong_token_while_the_database_is_down_is_still_no_500(service):

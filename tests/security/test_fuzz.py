@@ -22,7 +22,9 @@ EXAMPLES = int(os.environ.get("SCIM_FUZZ_EXAMPLES", "5"))
 
 def test_the_committed_openapi_file_is_the_generated_one():
     committed = (ROOT / "scim" / "openapi.json").read_text()
-    assert committed == render(), "scim/openapi.json is stale: run `python -m scim.openapi > scim/openapi.json`"
+    assert committed == render(), (
+        "scim/openapi.json is stale: run `python -m scim.openapi > scim/openapi.json`"
+    )
 
 
 def test_the_description_is_served(client, db):
@@ -33,12 +35,26 @@ def test_the_description_is_served(client, db):
 
 def test_every_scim_route_is_described():
     paths = set(openapi_document()["paths"])
-    for expected in ["/ServiceProviderConfig", "/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}",
-                     "/Users", "/Users/{id}", "/Users/.search", "/Groups", "/Groups/{id}", "/Groups/.search", "/Bulk"]:
+    for expected in [
+        "/ServiceProviderConfig",
+        "/Schemas",
+        "/Schemas/{id}",
+        "/ResourceTypes",
+        "/ResourceTypes/{id}",
+        "/Users",
+        "/Users/{id}",
+        "/Users/.search",
+        "/Groups",
+        "/Groups/{id}",
+        "/Groups/.search",
+        "/Bulk",
+    ]:
         assert expected in paths
 
 
-schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra: pip install -e '.[dev]'")
+schemathesis = pytest.importorskip(
+    "schemathesis", reason="schemathesis is in the dev extra: pip install -e '.[dev]'"
+)
 schema = schemathesis.openapi.from_dict(openapi_document())
 
 
@@ -51,24 +67,43 @@ def fuzz_target(live_server):
     client = Client()
     base = f"/scim/v2/{integration.public_id}"
     for i in range(3):
-        client.post(f"{base}/Users", json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                                                  "userName": f"seed{i}@example.test"}),
-                    content_type="application/scim+json", HTTP_AUTHORIZATION=f"Bearer {token}")
+        client.post(
+            f"{base}/Users",
+            json.dumps(
+                {
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": f"seed{i}@example.test",
+                }
+            ),
+            content_type="application/scim+json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
     return f"{live_server.url}{base}", token
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_generated_requests_never_get_a_server_error(case, fuzz_target):
     base_url, token = fuzz_target
     response = case.call(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     if os.environ.get("SCIM_FUZZ_STATS"):  # one line per request, for the long run's figures
         with open(os.environ["SCIM_FUZZ_STATS"], "a") as stats:
             stats.write(f"{case.method} {case.path} {response.status_code}\n")
-    assert response.status_code < 500, (case.method, case.formatted_path, case.body, response.status_code, response.text[:500])
+    assert response.status_code < 500, (
+        case.method,
+        case.formatted_path,
+        case.body,
+        response.status_code,
+        response.text[:500],
+    )
     if response.status_code >= 400:
         body = response.json()
         assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], body

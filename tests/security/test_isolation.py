@@ -43,22 +43,46 @@ class Tenant:
         self.integration, self.token = integration_create(organization=self.org)
         self.base = f"/scim/v2/{self.integration.public_id}"
         client = Client()
-        created = _call(client, "POST", f"{self.base}/Users", {
-            "schemas": [USER_URN], "userName": f"ceo@{name.lower()}.test", "externalId": f"ext-{name}",
-            "name": {"givenName": "Chief", "familyName": name}, "emails": [{"value": f"ceo@{name.lower()}.test", "primary": True}],
-        }, self.token)
+        created = _call(
+            client,
+            "POST",
+            f"{self.base}/Users",
+            {
+                "schemas": [USER_URN],
+                "userName": f"ceo@{name.lower()}.test",
+                "externalId": f"ext-{name}",
+                "name": {"givenName": "Chief", "familyName": name},
+                "emails": [{"value": f"ceo@{name.lower()}.test", "primary": True}],
+            },
+            self.token,
+        )
         assert created.status_code == 201, created.content
         self.user_id = json.loads(created.content)["id"]
-        group = _call(client, "POST", f"{self.base}/Groups", {
-            "schemas": [GROUP_URN], "displayName": f"{name} Engineering", "members": [{"value": self.user_id}],
-        }, self.token)
+        group = _call(
+            client,
+            "POST",
+            f"{self.base}/Groups",
+            {
+                "schemas": [GROUP_URN],
+                "displayName": f"{name} Engineering",
+                "members": [{"value": self.user_id}],
+            },
+            self.token,
+        )
         assert group.status_code == 201, group.content
         self.group_id = json.loads(group.content)["id"]
 
     def secrets(self) -> list[str]:
         """Strings a refusal must never contain."""
-        return [self.user_id, self.group_id, f"ceo@{self.org.slug}.test", f"{self.org.name} Engineering",
-                self.org.name, self.token, f"ext-{self.org.name}"]
+        return [
+            self.user_id,
+            self.group_id,
+            f"ceo@{self.org.slug}.test",
+            f"{self.org.name} Engineering",
+            self.org.name,
+            self.token,
+            f"ext-{self.org.name}",
+        ]
 
     def snapshot(self) -> dict:
         user = ScimUser.objects.get(scim_id=self.user_id)
@@ -66,12 +90,24 @@ class Tenant:
         return {
             "users": ScimUser.objects.filter(organization=self.org).count(),
             "groups": ScimGroup.objects.filter(organization=self.org).count(),
-            "user": (user.user_name, user.active, user.deleted_at, user.version, json.dumps(user.attributes, sort_keys=True)),
+            "user": (
+                user.user_name,
+                user.active,
+                user.deleted_at,
+                user.version,
+                json.dumps(user.attributes, sort_keys=True),
+            ),
             "group": (group.display_name, group.version),
-            "team_members": sorted(TeamMembership.objects.filter(team=group.team).values_list("membership_id", flat=True)),
-            "memberships": sorted(Membership.objects.filter(organization=self.org).values_list("id", "is_active", "role")),
+            "team_members": sorted(
+                TeamMembership.objects.filter(team=group.team).values_list("membership_id", flat=True)
+            ),
+            "memberships": sorted(
+                Membership.objects.filter(organization=self.org).values_list("id", "is_active", "role")
+            ),
             "teams": Team.objects.filter(organization=self.org).count(),
-            "integration": tuple(Integration.objects.filter(pk=self.integration.pk).values_list("status", flat=True)),
+            "integration": tuple(
+                Integration.objects.filter(pk=self.integration.pk).values_list("status", flat=True)
+            ),
             "tokens": sorted(self.integration.tokens.values_list("id", "revoked_at")),
         }
 
@@ -101,7 +137,7 @@ def scim_endpoints(t: Tenant) -> list[tuple[str, str, dict | None]]:
         ("GET", f"{b}/ResourceTypes", None),
         ("GET", f"{b}/ResourceTypes/User", None),
         ("GET", f"{b}/Users", None),
-        ("GET", f'{b}/Users?filter=userName%20eq%20%22ceo@{t.org.slug}.test%22', None),
+        ("GET", f"{b}/Users?filter=userName%20eq%20%22ceo@{t.org.slug}.test%22", None),
         ("POST", f"{b}/Users", user_body),
         ("POST", f"{b}/Users/.search", search),
         ("GET", f"{b}/Users/{t.user_id}", None),
@@ -197,7 +233,10 @@ def test_another_organizations_id_is_indistinguishable_from_no_such_id(acme, glo
     body = {
         ("Users", "PUT"): {"schemas": [USER_URN], "userName": "x@globex.test"},
         ("Groups", "PUT"): {"schemas": [GROUP_URN], "displayName": "X"},
-        ("Users", "PATCH"): {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "active", "value": False}]},
+        ("Users", "PATCH"): {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "replace", "path": "active", "value": False}],
+        },
         ("Groups", "PATCH"): {"schemas": [PATCH_URN], "Operations": [{"op": "remove", "path": "members"}]},
     }.get((kind, method))
     client = Client()
@@ -211,14 +250,22 @@ def test_lists_searches_and_filters_never_show_another_organization(acme, globex
     client = Client()
     queries = [
         ("GET", f"{globex.base}/Users", None),
-        ("GET", f'{globex.base}/Users?filter=userName%20eq%20%22ceo@acme.test%22', None),
-        ("GET", f'{globex.base}/Users?filter=externalId%20eq%20%22ext-Acme%22', None),
-        ("GET", f'{globex.base}/Users?filter=emails.value%20co%20%22acme%22', None),
-        ("GET", f'{globex.base}/Users?filter=id%20eq%20%22{acme.user_id}%22', None),
-        ("GET", f'{globex.base}/Groups?filter=displayName%20sw%20%22Acme%22', None),
-        ("GET", f'{globex.base}/Groups?filter=members.value%20eq%20%22{acme.user_id}%22', None),
-        ("POST", f"{globex.base}/Users/.search", {"schemas": [SEARCH_URN], "filter": 'userName sw "ceo@acme"'}),
-        ("POST", f"{globex.base}/Groups/.search", {"schemas": [SEARCH_URN], "filter": 'displayName co "Acme"'}),
+        ("GET", f"{globex.base}/Users?filter=userName%20eq%20%22ceo@acme.test%22", None),
+        ("GET", f"{globex.base}/Users?filter=externalId%20eq%20%22ext-Acme%22", None),
+        ("GET", f"{globex.base}/Users?filter=emails.value%20co%20%22acme%22", None),
+        ("GET", f"{globex.base}/Users?filter=id%20eq%20%22{acme.user_id}%22", None),
+        ("GET", f"{globex.base}/Groups?filter=displayName%20sw%20%22Acme%22", None),
+        ("GET", f"{globex.base}/Groups?filter=members.value%20eq%20%22{acme.user_id}%22", None),
+        (
+            "POST",
+            f"{globex.base}/Users/.search",
+            {"schemas": [SEARCH_URN], "filter": 'userName sw "ceo@acme"'},
+        ),
+        (
+            "POST",
+            f"{globex.base}/Groups/.search",
+            {"schemas": [SEARCH_URN], "filter": 'displayName co "Acme"'},
+        ),
     ]
     for method, url, body in queries:
         response = _call(client, method, url, body, globex.token)
@@ -238,8 +285,13 @@ def test_another_organizations_user_cannot_be_made_a_member(acme, globex):
     unknown = str(uuid.uuid4())
 
     def add(value):
-        body = {"schemas": [PATCH_URN], "Operations": [{"op": "add", "path": "members", "value": [{"value": value}]}]}
-        return scim_error(_call(client, "PATCH", f"{globex.base}/Groups/{globex.group_id}", body, globex.token), 400)
+        body = {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": value}]}],
+        }
+        return scim_error(
+            _call(client, "PATCH", f"{globex.base}/Groups/{globex.group_id}", body, globex.token), 400
+        )
 
     assert _masked(add(acme.user_id), acme.user_id) == _masked(add(unknown), unknown)
 
@@ -253,8 +305,13 @@ def test_another_organizations_user_cannot_be_made_a_member(acme, globex):
 
 def test_a_username_taken_in_another_organization_is_no_conflict(acme, globex):
     """Uniqueness is per organization: a 409 here would tell Globex that Acme has this person."""
-    response = _call(Client(), "POST", f"{globex.base}/Users",
-                     {"schemas": [USER_URN], "userName": "ceo@acme.test"}, globex.token)
+    response = _call(
+        Client(),
+        "POST",
+        f"{globex.base}/Users",
+        {"schemas": [USER_URN], "userName": "ceo@acme.test"},
+        globex.token,
+    )
     assert response.status_code == 201, response.content
 
 
@@ -407,10 +464,12 @@ def test_every_form_carries_a_csrf_token_and_every_post_enforces_it(acme):
     assert client.post(reverse("logout")).status_code == 403
     assert acme.snapshot() == before
     # Every page that shows a POST form renders the CSRF token inside it.
-    for url in [reverse("integrations:detail", args=[acme.org.slug, acme.integration.public_id]),
-                reverse("integrations:create", args=[acme.org.slug]),
-                reverse("integrations:delete", args=[acme.org.slug, acme.integration.public_id]),
-                reverse("organizations:members", args=[acme.org.slug])]:
+    for url in [
+        reverse("integrations:detail", args=[acme.org.slug, acme.integration.public_id]),
+        reverse("integrations:create", args=[acme.org.slug]),
+        reverse("integrations:delete", args=[acme.org.slug, acme.integration.public_id]),
+        reverse("organizations:members", args=[acme.org.slug]),
+    ]:
         html = client.get(url).content.decode()
         forms = [part for part in html.split("<form")[1:] if 'method="post"' in part.split(">")[0].lower()]
         assert forms, url

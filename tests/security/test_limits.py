@@ -27,8 +27,14 @@ def test_a_body_over_the_limit_is_a_scim_413_and_the_limit_is_advertised(scim, s
     big = {"schemas": [USER_URN], "userName": "big@example.test", "title": "x" * 3000}
     scim_error(scim.post("/Users", big), 413)
     # Even without a Content-Length the body is read only up to the limit.
-    response = scim.client.generic("POST", f"{scim.base}/Users", data=json.dumps(big), content_type="application/scim+json",
-                                   HTTP_AUTHORIZATION=f"Bearer {scim.token}", CONTENT_LENGTH="")
+    response = scim.client.generic(
+        "POST",
+        f"{scim.base}/Users",
+        data=json.dumps(big),
+        content_type="application/scim+json",
+        HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        CONTENT_LENGTH="",
+    )
     assert response.status_code in (400, 413)
     assert scim.post("/Users", {"schemas": [USER_URN], "userName": "small@example.test"}).status_code == 201
 
@@ -49,20 +55,29 @@ def test_json_nested_deeper_than_the_limit_is_refused(scim):
 def test_a_filter_longer_than_the_limit_is_refused(scim, settings):
     settings.SCIM_MAX_FILTER_LENGTH = 100
     long_filter = " or ".join(f'userName eq "u{i}"' for i in range(20))
-    body = scim_error(scim.client.get(f"{scim.base}/Users", {"filter": long_filter},
-                                      HTTP_AUTHORIZATION=f"Bearer {scim.token}"), 400)
+    body = scim_error(
+        scim.client.get(
+            f"{scim.base}/Users", {"filter": long_filter}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+        ),
+        400,
+    )
     assert body["scimType"] == "invalidFilter"
     search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": long_filter}
     assert scim_error(scim.post("/Users/.search", search), 400)["scimType"] == "invalidFilter"
 
 
-@pytest.mark.parametrize("shape", [
-    "(" * 300 + 'userName eq "x"' + ")" * 300,
-    "not (" * 300 + 'userName eq "x"' + ")" * 300,
-    "emails[" * 200 + 'value eq "x"' + "]" * 200,
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "(" * 300 + 'userName eq "x"' + ")" * 300,
+        "not (" * 300 + 'userName eq "x"' + ")" * 300,
+        "emails[" * 200 + 'value eq "x"' + "]" * 200,
+    ],
+)
 def test_a_filter_nested_too_deep_is_an_invalid_filter_not_a_crash(scim, shape):
-    response = scim.client.get(f"{scim.base}/Users", {"filter": shape}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+    response = scim.client.get(
+        f"{scim.base}/Users", {"filter": shape}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+    )
     assert scim_error(response, 400)["scimType"] == "invalidFilter"
 
 
@@ -70,7 +85,9 @@ def test_a_wide_filter_under_the_length_limit_runs(scim):
     scim.create_user("u7@example.test")
     wide = " or ".join(f'userName eq "u{i}@example.test"' for i in range(120))
     assert len(wide) < 4096
-    response = scim.client.get(f"{scim.base}/Users", {"filter": wide}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+    response = scim.client.get(
+        f"{scim.base}/Users", {"filter": wide}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+    )
     assert response.status_code == 200 and json.loads(response.content)["totalResults"] == 1
 
 
@@ -84,7 +101,9 @@ def test_count_is_capped_at_the_advertised_maximum(scim, settings):
         assert page["totalResults"] == 3 and page["itemsPerPage"] == 2 and len(page["Resources"]) == 2
 
 
-@pytest.mark.parametrize("query", ["count=-1", "startIndex=-5", "count=abc", "startIndex=1e9999", "count=%00"])
+@pytest.mark.parametrize(
+    "query", ["count=-1", "startIndex=-5", "count=abc", "startIndex=1e9999", "count=%00"]
+)
 def test_odd_paging_parameters_never_fail_the_server(scim, query):
     response = scim.get(f"/Users?{query}")
     assert response.status_code in (200, 400), (query, response.status_code)
@@ -105,9 +124,18 @@ def test_bulk_operations_over_the_advertised_limit_are_refused(scim, settings):
     settings.SCIM_BULK_MAX_OPERATIONS = 3
     config = scim.get("/ServiceProviderConfig").doc
     assert config["bulk"]["maxOperations"] == 3
-    operations = [{"method": "POST", "path": "/Users", "bulkId": f"b{i}",
-                   "data": {"schemas": [USER_URN], "userName": f"bulk{i}@example.test"}} for i in range(4)]
-    response = scim.post("/Bulk", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations})
+    operations = [
+        {
+            "method": "POST",
+            "path": "/Users",
+            "bulkId": f"b{i}",
+            "data": {"schemas": [USER_URN], "userName": f"bulk{i}@example.test"},
+        }
+        for i in range(4)
+    ]
+    response = scim.post(
+        "/Bulk", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations}
+    )
     scim_error(response, 413)
     assert scim.get("/Users").doc["totalResults"] == 0
 
@@ -133,9 +161,14 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_any_unicode_round_trips_exactly(scim, name):
-    body = {"schemas": [USER_URN], "userName": name, "displayName": name[::-1],
-            "name": {"givenName": name.split("@")[0], "familyName": "Ω≈ç√∫"},
-            "title": name * 3, "emails": [{"value": name, "type": "work", "primary": True}]}
+    body = {
+        "schemas": [USER_URN],
+        "userName": name,
+        "displayName": name[::-1],
+        "name": {"givenName": name.split("@")[0], "familyName": "Ω≈ç√∫"},
+        "title": name * 3,
+        "emails": [{"value": name, "type": "work", "primary": True}],
+    }
     created = scim.post("/Users", body)
     assert created.status_code == 201, created.content
     read = scim.get(f"/Users/{created.doc['id']}").doc
@@ -148,7 +181,9 @@ def test_any_unicode_round_trips_exactly(scim, name):
 
     found = scim.get("/Users?filter=" + urllib.parse.quote(f'userName eq "{name}"')).doc
     assert [r["id"] for r in found["Resources"]] == [created.doc["id"]]
-    group = scim.post("/Groups", {"schemas": [GROUP_URN], "displayName": name, "members": [{"value": created.doc["id"]}]})
+    group = scim.post(
+        "/Groups", {"schemas": [GROUP_URN], "displayName": name, "members": [{"value": created.doc["id"]}]}
+    )
     assert group.status_code == 201 and scim.get(f"/Groups/{group.doc['id']}").doc["displayName"] == name
 
 
@@ -167,12 +202,23 @@ def test_nul_and_lone_surrogates_are_a_400_not_a_server_error(scim, raw_value):
         body = scim_error(scim.request("POST", "/Users", raw=raw), 400)
         assert body["scimType"] == "invalidValue"
     user = scim.create_user("target@example.test")
-    patch = '{"schemas":["%s"],"Operations":[{"op":"replace","path":"title","value":"%s"}]}' % (PATCH_URN, raw_value)  # noqa: UP031 (JSON braces)
+    patch = '{"schemas":["%s"],"Operations":[{"op":"replace","path":"title","value":"%s"}]}' % (  # noqa: UP031 (JSON braces)
+        PATCH_URN,
+        raw_value,
+    )
     scim_error(scim.request("PATCH", f"/Users/{user['id']}", raw=patch), 400)
 
 
-@pytest.mark.parametrize("url", ["/Users/a%00b", "/Groups/%00", "/Users?filter=userName%20eq%20%22a%00%22",
-                                 "/Users?sortBy=%00", "/Users?attributes=%00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/Users/a%00b",
+        "/Groups/%00",
+        "/Users?filter=userName%20eq%20%22a%00%22",
+        "/Users?sortBy=%00",
+        "/Users?attributes=%00",
+    ],
+)
 def test_nul_in_the_url_is_a_400_not_a_server_error(scim, url):
     scim_error(scim.get(url), 400)
 

@@ -69,10 +69,19 @@ def test_a_provisioning_session_logs_and_stores_no_token(scim, settings, caplog,
     connection.force_debug_cursor = True
     raw = scim.token
     try:
-        user = scim.create_user("logged@example.test", password="Hunter2-very-secret",
-                                emails=[{"value": "logged@example.test", "primary": True}])
-        scim.request("PATCH", f"/Users/{user['id']}", {"schemas": [PATCH_URN], "Operations": [
-            {"op": "replace", "path": "password", "value": "Another-secret-9"}]})
+        user = scim.create_user(
+            "logged@example.test",
+            password="Hunter2-very-secret",
+            emails=[{"value": "logged@example.test", "primary": True}],
+        )
+        scim.request(
+            "PATCH",
+            f"/Users/{user['id']}",
+            {
+                "schemas": [PATCH_URN],
+                "Operations": [{"op": "replace", "path": "password", "value": "Another-secret-9"}],
+            },
+        )
         scim.get("/Users?filter=userName%20eq%20%22logged@example.test%22")
         scim.get(f"/Users/{user['id']}")
         scim.create_group("Logged", members=[user["id"]])
@@ -90,7 +99,9 @@ def test_a_provisioning_session_logs_and_stores_no_token(scim, settings, caplog,
         import scim.views as views
 
         real = views.UsersView.kind
-        views.UsersView.kind = dataclasses.replace(real, list=lambda **kw: (_ for _ in ()).throw(RuntimeError("boom")))
+        views.UsersView.kind = dataclasses.replace(
+            real, list=lambda **kw: (_ for _ in ()).throw(RuntimeError("boom"))
+        )
         try:
             assert scim.get("/Users").status_code == 500
         finally:
@@ -133,7 +144,9 @@ def test_last_used_is_noted_without_a_write_on_every_request(scim, django_assert
     token.refresh_from_db()
     assert token.last_used_at == first_seen
     # A minute later, the next request notes it again.
-    Integration.objects.filter(pk=scim.integration.pk).update(last_request_at=timezone.now() - timedelta(minutes=2))
+    Integration.objects.filter(pk=scim.integration.pk).update(
+        last_request_at=timezone.now() - timedelta(minutes=2)
+    )
     scim.get("/Users")
     token.refresh_from_db()
     assert token.last_used_at > first_seen

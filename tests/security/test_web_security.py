@@ -33,19 +33,27 @@ def _production_env(**extra) -> dict:
     # DJANGO_ALLOW_ASYNC_UNSAFE in this process, which check --deploy rightly refuses).
     dropped = {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "massdriver_scim.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "scim.example.com",
-        "DATABASE_URL": env.get("DATABASE_URL", "sqlite:////tmp/check-deploy.sqlite3"),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "massdriver_scim.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "scim.example.com",
+            "DATABASE_URL": env.get("DATABASE_URL", "sqlite:////tmp/check-deploy.sqlite3"),
+        }
+    )
     env.update(extra)
     return env
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -58,17 +66,26 @@ def test_production_settings_turn_on_https_hsts_and_secure_cookies():
     )
     args = [sys.executable, "-c", f"import django; django.setup(); {code}"]
     plain = subprocess.run(args, cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=60)
-    assert plain.stdout.split() == ["True", "31536000", "True", "True", "None", "False", "28800", "True"], plain.stderr
-    proxied = subprocess.run(args, cwd=ROOT, env=_production_env(TRUST_X_FORWARDED_PROTO="1"),
-                             capture_output=True, text=True, timeout=60)
+    assert plain.stdout.split() == ["True", "31536000", "True", "True", "None", "False", "28800", "True"], (
+        plain.stderr
+    )
+    proxied = subprocess.run(
+        args,
+        cwd=ROOT,
+        env=_production_env(TRUST_X_FORWARDED_PROTO="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "('HTTP_X_FORWARDED_PROTO', 'https')" in proxied.stdout, proxied.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
     env = _production_env()
     del env["SECRET_KEY"]
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
@@ -76,7 +93,11 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_pages_send_csp_clickjacking_and_sniffing_headers(client, db, url):
     response = client.get(url)
     policy = response["Content-Security-Policy"]
-    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert (
+        "default-src 'self'" in policy
+        and "frame-ancestors 'none'" in policy
+        and "object-src 'none'" in policy
+    )
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -90,8 +111,13 @@ def test_no_template_needs_inline_script_or_style():
         if ".venv" in template.parts:
             continue
         text = template.read_text()
-        for pattern in (r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", r"\sstyle=\"", r"\son[a-z]+=\"",
-                        r"<style", r"javascript:"):
+        for pattern in (
+            r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>",
+            r"\sstyle=\"",
+            r"\son[a-z]+=\"",
+            r"<style",
+            r"javascript:",
+        ):
             if re.search(pattern, text, re.IGNORECASE):
                 offenders.append(f"{template.relative_to(ROOT)}: {pattern}")
     assert offenders == [], (
@@ -140,7 +166,9 @@ def test_password_guessing_locks_that_email_from_that_address(client, db, settin
     locked = _login(client, email, PASSWORD)
     assert locked.status_code == 200 and "_auth_user_id" not in client.session
     # The refusal reads like any wrong password: nothing tells the guesser about the lock.
-    assert locked.content.replace(b"guess-4", b"") .count(b"correct email") == _login(client, email, "x").content.count(b"correct email")
+    assert locked.content.replace(b"guess-4", b"").count(b"correct email") == _login(
+        client, email, "x"
+    ).content.count(b"correct email")
     # Another address, or another email from this address, is not locked.
     assert _login(client, email, PASSWORD, ip="198.51.100.1").status_code == 302
     client.logout()
@@ -154,7 +182,9 @@ def test_the_lock_also_covers_the_admin_login(client, db, settings):
     email = membership.user.email
     for _ in range(3):
         client.post("/admin/login/", {"username": email, "password": "nope"}, REMOTE_ADDR="203.0.113.9")
-    response = client.post("/admin/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    response = client.post(
+        "/admin/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
     assert response.status_code == 200 and "_auth_user_id" not in client.session
 
 

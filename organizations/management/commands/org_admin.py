@@ -31,7 +31,9 @@ class Command(BaseCommand):
             if organization is None:
                 raise CommandError(f"No organization with slug “{org}”. Pass --create-org to create it.")
         password = secrets.token_urlsafe(18)
-        user, created = admin_ensure(organization=organization, email=email, password=password, full_name=name)
+        user, created = admin_ensure(
+            organization=organization, email=email, password=password, full_name=name
+        )
         self.stdout.write(f"{email} is an admin of “{organization.name}” ({organization.slug}).")
         if created:
             self.stdout.write(f"Password (shown once; change it after logging in): {password}")
