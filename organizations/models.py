@@ -21,12 +21,17 @@ class UserManager(BaseUserManager):
         # Log-in by email is case-insensitive, like the uniqueness rule.
         return self.get(email__iexact=email)
 
-    def create_user(self, email, password=None, **extra):
+    def build_user(self, email, password=None, **extra):
+        """An unsaved login: email normalised, the password hashed, or unusable when none."""
         user = self.model(email=self.normalize_email(email) if email else None, **extra)
         if password:
             user.set_password(password)
         else:
             user.set_unusable_password()
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        user = self.build_user(email, password, **extra)
         user.save(using=self._db)
         return user
 

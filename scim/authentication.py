@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -51,6 +51,22 @@ def _token_lookup_sql() -> tuple[str, list[str], list[str]]:
 
 def token_with_integration(digest: str) -> IntegrationToken | None:
     """The token with this digest, its integration loaded, in one round trip.
+
+    It is the first query of every SCIM request, and SCIM requests skip Django's per-request
+    connection health check (a `SELECT 1` round trip; `scim.middleware`): a persistent
+    connection that the database dropped since the last request fails here, so it is
+    reconnected and the lookup tried once more."""
+    try:
+        return _token_with_integration(digest)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        return _token_with_integration(digest)
+
+
+def _token_with_integration(digest: str) -> IntegrationToken | None:
+    """The lookup itself.
 
     Every SCIM request runs this first. On PostgreSQL it is one prepared-shape SQL statement:
     compiling the equivalent select_related() queryset costs about 1 ms of CPU per request,

@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
 
 from .exceptions import as_scim_error
@@ -46,6 +46,11 @@ class ScimSafetyNetMiddleware:
             return scim_error_response(
                 ScimError(403, "This SCIM endpoint is served over HTTPS only: use the https:// URL.")
             )
+        # No `SELECT 1` health check before this request's first query: the token lookup
+        # reconnects a dropped connection itself (scim.authentication.token_with_integration),
+        # which saves a round trip on every SCIM request. Web pages keep the check.
+        for connection in connections.all(initialized_only=True):
+            connection.health_check_done = True
         refusal = _read_chunked_body(request)
         if refusal is not None:
             return scim_error_response(refusal)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.functions import Lower
+from django.db.models import Aggregate, CharField, F, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import JSONArray, Lower
 from django.db.models.lookups import Exact
 
 from integrations.models import Integration
@@ -37,6 +37,35 @@ def visible_users(organization_id: int) -> QuerySet[ScimUser]:
     return ScimUser.objects.filter(organization_id=organization_id, deleted_at__isnull=True)
 
 
+class JSONArrayAgg(Aggregate):
+    """The aggregated values as one JSON array: JSON_GROUP_ARRAY on SQLite, JSONB_AGG on
+    PostgreSQL (jsonb, which Django's JSONField decodes; psycopg would hand `json` over already
+    decoded)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
+def _group_refs() -> Subquery:
+    """The user's groups as a JSON array of [id, displayName], computed inside the query that
+    reads the user: reading one user is one round trip, not two."""
+    refs = (
+        TeamMembership.objects.filter(membership_id=OuterRef("membership_id"), team__scim_group__isnull=False)
+        .values("membership_id")
+        .annotate(refs=JSONArrayAgg(JSONArray("team__scim_group__scim_id", "team__scim_group__display_name")))
+        .values("refs")
+    )
+    return Subquery(refs, output_field=JSONField())
+
+
+def users_with_groups(organization_id: int) -> QuerySet[ScimUser]:
+    """`visible_users`, each with its groups (`group_refs`, read by `groups_by_user`)."""
+    return visible_users(organization_id).annotate(group_refs=_group_refs())
+
+
 def organization_groups(organization_id: int) -> QuerySet[ScimGroup]:
     return ScimGroup.objects.filter(organization_id=organization_id)
 
@@ -57,7 +86,7 @@ def _by_id(base: Callable[[int], QuerySet], *, lock: bool, related: tuple[str, .
     return Statement(build, organization_id=int, scim_id=str)
 
 
-_USER_BY_ID = {lock: _by_id(visible_users, lock=lock, related=("membership",)) for lock in (False, True)}
+_USER_BY_ID = {lock: _by_id(users_with_groups, lock=lock, related=("membership",)) for lock in (False, True)}
 _GROUP_BY_ID = {lock: _by_id(organization_groups, lock=lock) for lock in (False, True)}
 
 
@@ -66,6 +95,28 @@ def scim_user_get(*, integration: Integration, scim_id: str, for_update: bool = 
     if user is None:
         raise not_found(f"User {scim_id} not found.")
     return user
+
+
+_USER_NAME_HOLDER = Statement(
+    lambda organization_id, user_name: (
+        ScimUser.objects.filter(
+            # One arm per partial index: the visible users' unique index and the deleted users' one.
+            Q(equals_ignoring_case("user_name", user_name), deleted_at__isnull=True)
+            | Q(equals_ignoring_case("user_name", user_name), deleted_at__isnull=False),
+            organization_id=organization_id,
+        )
+        .order_by(F("deleted_at").desc(nulls_first=True), "-pk")
+        .select_for_update()[:1]
+    ),
+    organization_id=int,
+    user_name=str,
+)
+
+
+def user_name_holder(*, integration: Integration, user_name: str) -> ScimUser | None:
+    """Who has `user_name` in the organization, locked: the visible user holding it, else the
+    user deleted most recently while holding it (an IdP's re-create brings that one back)."""
+    return _USER_NAME_HOLDER.first(organization_id=integration.organization_id, user_name=user_name)
 
 
 def scim_group_get(*, integration: Integration, scim_id: str, for_update: bool = False) -> ScimGroup:
@@ -208,7 +259,7 @@ def _group_filter():
     return group_filter_q
 
 
-scim_user_list = _Lister(visible_users, _user_filter)
+scim_user_list = _Lister(users_with_groups, _user_filter)
 scim_group_list = _Lister(organization_groups, _group_filter)
 
 
@@ -244,6 +295,12 @@ def _members_of_teams() -> QuerySet:
 
 def groups_by_user(users: list[ScimUser]) -> dict[int, list[tuple[str, str]]]:
     """The groups each user is in, for the read-only `groups` attribute. One query for a page."""
+    if all(hasattr(user, "group_refs") for user in users):
+        # Read with the users (`users_with_groups`): no query of its own.
+        return {
+            user.pk: sorted(map(tuple, user.group_refs or []), key=lambda ref: (ref[1], ref[0]))
+            for user in users
+        }
     membership_ids = {user.membership_id: user.pk for user in users}
     result: dict[int, list[tuple[str, str]]] = {user.pk: [] for user in users}
     if not membership_ids:

@@ -18,7 +18,8 @@ from .protocol import patch as patch_protocol
 from .protocol import resources
 from .protocol.errors import ScimError, bad_request, conflict
 from .representation import group_document, user_document
-from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, users_of
+from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, user_name_holder, users_of
+from .statements import Insert, Update
 from .storage import changed_multi_valued, write_user_values
 
 COLUMN_ATTRIBUTES = ("userName", "externalId", "displayName", "active")
@@ -80,25 +81,32 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
     if user is not None:
         membership = Membership.objects.filter(organization_id=organization_id, user=user).first()
         if membership is None:
-            return Membership.objects.create(
-                organization_id=organization_id,
-                user=user,
-                is_active=active,
-                deactivated_at=None if active else timezone.now(),
-            )
+            return _new_membership(organization_id, user, active)
         if not ScimUser.objects.filter(membership=membership).exists():
             _set_membership_active(membership, active)
             return membership
         user = None
         email = None
-    if user is None:
-        user = User.objects.create_user(email, full_name=_full_name(document))
-    return Membership.objects.create(
+    # A person new to the platform, the common case of a sync: inserted with SQL written once.
+    user = _insert_login.save(User.objects.build_user(email, full_name=_full_name(document)))
+    return _new_membership(organization_id, user, active)
+
+
+_insert_login = Insert(User)
+_insert_membership = Insert(Membership)
+_insert_scim_user = Insert(ScimUser)
+_update_scim_user = Update(ScimUser)
+_update_membership_access = Update(Membership, "is_active", "deactivated_at")
+
+
+def _new_membership(organization_id: int, user: User, active: bool) -> Membership:
+    membership = Membership(
         organization_id=organization_id,
         user=user,
         is_active=active,
         deactivated_at=None if active else timezone.now(),
     )
+    return _insert_membership.save(membership)
 
 
 def _set_membership_active(membership: Membership, active: bool) -> None:
@@ -107,9 +115,7 @@ def _set_membership_active(membership: Membership, active: bool) -> None:
         return
     membership.is_active = active
     membership.deactivated_at = None if active else timezone.now()
-    Membership.objects.filter(pk=membership.pk).update(
-        is_active=active, deactivated_at=membership.deactivated_at
-    )
+    _update_membership_access(membership)
 
 
 def _same_person(existing: ScimUser, external_id: str | None) -> bool:
@@ -134,30 +140,19 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
     document.setdefault("active", True)
     user_name = document["userName"]
     external_id = document.get("externalId")
-    existing = (
-        users_of(integration).select_for_update().filter(equals_ignoring_case("user_name", user_name)).first()
-    )
-    if existing is not None:
-        if existing.active is not False or not _same_person(existing, external_id):
+    holder = user_name_holder(integration=integration, user_name=user_name)
+    if holder is not None and holder.deleted_at is None:
+        if holder.active is not False or not _same_person(holder, external_id):
             raise _uniqueness_error(user_name)
-        return _restore(integration=integration, user=existing, document=document)
-    deleted = (
-        ScimUser.objects.select_for_update()
-        .filter(
-            equals_ignoring_case("user_name", user_name),
-            organization_id=integration.organization_id,
-            deleted_at__isnull=False,
-        )
-        .order_by("-deleted_at")
-        .first()
-    )
-    if deleted is not None and _same_person(deleted, external_id):
-        return _restore(integration=integration, user=deleted, document=document)
+        return _restore(integration=integration, user=holder, document=document)
+    if holder is not None and _same_person(holder, external_id):
+        return _restore(integration=integration, user=holder, document=document)
     try:
-        with transaction.atomic():
-            return _create(integration=integration, document=document)
+        return _create(integration=integration, document=document)
     except IntegrityError:
-        # A concurrent request created the same userName between our check and our insert.
+        # A concurrent request created the same userName between our check and our insert. The
+        # transaction is aborted and rolls back with this error (Bulk: to its operation's
+        # savepoint).
         raise _uniqueness_error(user_name) from None
 
 
@@ -166,7 +161,7 @@ def _create(*, integration: Integration, document: dict) -> UserChange:
     membership = _membership_for(
         integration=integration, document=document, active=columns["active"] is not False
     )
-    user = ScimUser.objects.create(
+    user = ScimUser(
         organization_id=integration.organization_id,
         integration=integration,
         membership=membership,
@@ -176,6 +171,8 @@ def _create(*, integration: Integration, document: dict) -> UserChange:
         active=columns["active"],
         attributes=attributes,
     )
+    _insert_scim_user.save(user)
+    user.group_refs = []  # a new person is in no group yet
     write_user_values(user, attributes, fresh=True)
     return UserChange(user=user, created=True, summary=f"Created user {user.user_name}")
 
@@ -215,9 +212,9 @@ def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> b
     user.last_modified = timezone.now()
     user.version = (user.version or 0) + 1
     try:
-        with transaction.atomic():
-            user.save()
+        _update_scim_user(user)
     except IntegrityError:
+        # A concurrent rename took the name first; the request's transaction rolls back.
         raise _uniqueness_error(new_name) from None
     write_user_values(user, attributes, changed_values)
     _set_membership_active(user.membership, user.active is not False and user.deleted_at is None)

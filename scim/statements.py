@@ -209,28 +209,36 @@ class StatementCache:
 
 
 class Insert:
-    """INSERT of one row of `model`, its SQL written once per database. Fields not given take
-    their defaults; values are prepared by the fields themselves, as `Model.save()` does. For
-    append-only rows nothing reads back (no signals, no returned primary key)."""
+    """INSERT of one row of `model`, its SQL written once per database: what `Model.save()` does
+    for a new row (no signals: this project has none), without compiling a query each time.
+    Values are prepared by the fields themselves, as `save()` does.
+
+    Called with field values, it writes an append-only row and reads nothing back; `save(obj)`
+    inserts an unsaved instance and sets its primary key."""
 
     def __init__(self, model):
         self.model = model
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        self._sql: dict[str, str] = {}
+        self._sql: dict[tuple[str, bool], str] = {}
+
+    def _statement(self, connection, returning: bool) -> str:
+        key = (connection.alias, returning)
+        sql = self._sql.get(key)
+        if sql is None:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(f.column) for f in self.fields)
+            placeholders = ", ".join(["%s"] * len(self.fields))
+            sql = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+            if returning and connection.features.can_return_columns_from_insert:
+                sql += f" RETURNING {quote(self.model._meta.pk.column)}"
+            self._sql[key] = sql
+        return sql
 
     def __call__(self, *, using: str = "default", **values) -> None:
         unknown = values.keys() - {f.attname for f in self.fields} - {f.name for f in self.fields}
         if unknown:
             raise TypeError(f"{self.model.__name__} has no fields {sorted(unknown)}")
         connection = connections[using]
-        sql = self._sql.get(using)
-        if sql is None:
-            quote = connection.ops.quote_name
-            columns = ", ".join(quote(f.column) for f in self.fields)
-            placeholders = ", ".join(["%s"] * len(self.fields))
-            sql = self._sql[using] = (
-                f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-            )
         params = []
         for field in self.fields:
             if field.attname in values:
@@ -244,4 +252,51 @@ class Insert:
                 value = field.get_default()
             params.append(field.get_db_prep_save(value, connection))
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(self._statement(connection, returning=False), params)
+
+    def save(self, obj, *, using: str = "default"):
+        """Insert `obj` (a new instance of the model) and give it its primary key."""
+        connection = connections[using]
+        params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in self.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(connection, returning=True), params)
+            if connection.features.can_return_columns_from_insert:
+                pk = cursor.fetchone()[0]
+            else:
+                pk = connection.ops.last_insert_id(
+                    cursor, self.model._meta.db_table, self.model._meta.pk.column
+                )
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
+        return obj
+
+
+class Update:
+    """UPDATE of one existing row by primary key, setting `fields` (every column when none are
+    named) from the instance: `save()` of a row that exists, without compiling a query each
+    time. Returns whether a row was updated."""
+
+    def __init__(self, model, *fields: str):
+        self.model = model
+        self.fields = (
+            [model._meta.get_field(name) for name in fields]
+            if fields
+            else [f for f in model._meta.concrete_fields if not f.primary_key]
+        )
+        self._sql: dict[str, str] = {}
+
+    def __call__(self, obj, *, using: str = "default") -> bool:
+        connection = connections[using]
+        sql = self._sql.get(using)
+        if sql is None:
+            quote = connection.ops.quote_name
+            assignments = ", ".join(f"{quote(f.column)} = %s" for f in self.fields)
+            pk = quote(self.model._meta.pk.column)
+            sql = self._sql[using] = (
+                f"UPDATE {quote(self.model._meta.db_table)} SET {assignments} WHERE {pk} = %s"
+            )
+        params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in self.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, obj.pk])
+            return cursor.rowcount == 1

@@ -13,7 +13,7 @@ from scim.models import RequestRecord
 from tests.factories import make_scim_group, make_scim_user
 
 # Upper bounds, so that a new query per request is a decision, not an accident.
-MAX_LIST_QUERIES = 5  # token, page, COUNT, groups of the page, activity record
+MAX_LIST_QUERIES = 4  # token, page (each user with its groups), COUNT, activity record
 MAX_GROUP_QUERIES = 4  # token, group, members, activity record
 MAX_USER_PATCH_QUERIES = 10
 MAX_GROUP_PATCH_QUERIES = 12
@@ -76,7 +76,14 @@ def test_a_userName_lookup_needs_no_count(scim):
     _people(scim, 10, prefix="lookup-")
     queries, response = _queries(scim, "GET", '/Users?filter=userName eq "LOOKUP-3@example.test"')
     assert response.doc["totalResults"] == 1
-    assert queries == MAX_LIST_QUERIES - 1  # the page itself says there is one
+    assert queries == 3  # token, the user with its groups, activity record: the page says there is one
+
+
+def test_reading_a_user_with_its_groups_is_three_queries(scim):
+    users = _people(scim, 10, prefix="read-")
+    queries, response = _queries(scim, "GET", f"/Users/{users[0].scim_id}")
+    assert [group["display"] for group in response.doc["groups"]] == ["read--engineering", "read--everyone"]
+    assert queries == 3  # token, the user with its groups, activity record
 
 
 def test_a_group_with_its_members_costs_the_same_at_10_and_100_members(scim, other_scim):

@@ -135,3 +135,33 @@ def test_a_wrong_token_while_the_database_is_down_is_still_no_500(service):
     finally:
         pg.start()
         _wait_for(info["url"], info["token"])
+
+
+# A dropped connection between two requests (a database restart, an idle timeout, a failover),
+# without an outage: the next SCIM request reconnects by itself, with no health-check query.
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_database_dropped_between_requests_is_reconnected_silently():
+    from django.db import connection
+    from django.test import Client
+
+    from integrations.services import integration_create
+    from tests.factories import OrganizationFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite connections are never dropped by a server")
+    integration, token = integration_create(organization=OrganizationFactory())
+    client = Client()
+    base = f"/scim/v2/{integration.public_id}"
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert client.get(f"{base}/Users", **headers).status_code == 200
+    dropped = connection.connection.info.backend_pid
+    import psycopg
+
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        **{k: v for k, v in params.items() if k not in ("cursor_factory", "context")}, autocommit=True
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    response = client.get(f"{base}/Users", **headers)
+    assert response.status_code == 200, response.content
+    assert connection.connection.info.backend_pid != dropped
