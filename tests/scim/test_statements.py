@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scim.models import RequestRecord, ScimUser
 from scim.selectors import equals_ignoring_case, visible_users
-from scim.statements import Insert, Statement, StatementCache
+from scim.statements import Insert, Statement, StatementCache, Update
 from tests.factories import make_integration, make_scim_user
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +155,44 @@ def test_insert_writes_one_row_with_the_fields_defaults():
 def test_insert_refuses_a_field_the_model_lacks():
     with pytest.raises(TypeError, match="no fields"):
         Insert(RequestRecord)(organization_id=1, nonsense=1)
+
+
+def test_insert_save_gives_a_new_instance_its_primary_key_as_save_would():
+    from organizations.models import Membership, User
+
+    integration, _ = make_integration()
+    login = Insert(User).save(User.objects.build_user("Ada@Example.test", full_name="Ada"))
+    assert login.pk is not None and not login._state.adding
+    stored = User.objects.get(pk=login.pk)
+    assert (stored.email, stored.full_name, stored.has_usable_password()) == (
+        "Ada@example.test",
+        "Ada",
+        False,
+    )
+    membership = Insert(Membership).save(Membership(organization_id=integration.organization_id, user=login))
+    assert Membership.objects.get(pk=membership.pk).user_id == login.pk
+
+
+def test_update_writes_every_column_or_only_the_named_ones():
+    from organizations.models import Membership
+
+    integration, _ = make_integration()
+    user = make_scim_user(integration, "ada@example.test")
+    user.display_name, user.version = "Ada Lovelace", 7
+    assert Update(ScimUser)(user)
+    stored = ScimUser.objects.get(pk=user.pk)
+    assert (stored.display_name, stored.version) == ("Ada Lovelace", 7)
+
+    membership = Membership.objects.get(pk=user.membership_id)
+    membership.is_active, membership.role = False, "admin"
+    Update(Membership, "is_active")(membership)
+    stored = Membership.objects.get(pk=membership.pk)
+    assert stored.is_active is False and stored.role != "admin"  # only the named column was written
+
+
+def test_update_of_a_row_that_is_gone_says_so():
+    integration, _ = make_integration()
+    user = make_scim_user(integration, "ada@example.test")
+    assert Update(ScimUser, "display_name")(user)
+    user.pk = 10**9
+    assert not Update(ScimUser, "display_name")(user)
