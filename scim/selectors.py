@@ -7,6 +7,7 @@ queryset through the ORM."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,9 +62,13 @@ def _group_refs() -> Subquery:
     return Subquery(refs, output_field=JSONField())
 
 
+def with_groups(users: QuerySet[ScimUser]) -> QuerySet[ScimUser]:
+    """Each user with its groups (`group_refs`, read by `groups_by_user`)."""
+    return users.annotate(group_refs=_group_refs())
+
+
 def users_with_groups(organization_id: int) -> QuerySet[ScimUser]:
-    """`visible_users`, each with its groups (`group_refs`, read by `groups_by_user`)."""
-    return visible_users(organization_id).annotate(group_refs=_group_refs())
+    return with_groups(visible_users(organization_id))
 
 
 def organization_groups(organization_id: int) -> QuerySet[ScimGroup]:
@@ -143,7 +148,12 @@ Fetch = Callable[[int, int | None], list]
 
 
 def paginate(
-    filtered: Callable[[], QuerySet], *, page: Page, order_by: list | None, fetch: Fetch | None = None
+    filtered: Callable[[], QuerySet],
+    *,
+    page: Page,
+    order_by: list | None,
+    fetch: Fetch | None = None,
+    with_related: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
 ) -> ResultPage:
     """Index paging (OFFSET) or cursor paging (keyset on the primary key: stable under concurrent
     inserts and deletes, and as cheap on the last page as on the first).
@@ -152,7 +162,9 @@ def paginate(
     (`userName eq "x"`, what IdPs send before every create) answers from its one row. `fetch`,
     when given, runs the rows query of a first page or a cursor page from compiled SQL.
     `filtered` builds the filtered queryset, only when it is needed (building one costs more
-    than running a compiled lookup)."""
+    than running a compiled lookup). `with_related` adds what the page's rows carry (a user's
+    groups) to the queries that fetch rows, not to those that count or skip."""
+    filtered = functools.cache(filtered)  # built once, whether for rows, a window or a COUNT
     if page.count == 0:
         return ResultPage(total=filtered().count(), items=[], start_index=page.start_index)
     if page.uses_cursor:
@@ -163,7 +175,7 @@ def paginate(
             rows = fetch(page.count + 1, after)
         else:
             keyset = filtered() if after is None else filtered().filter(pk__gt=after)
-            rows = list(keyset.order_by("pk")[: page.count + 1])
+            rows = list(with_related(keyset.order_by("pk"))[: page.count + 1])
         more = len(rows) > page.count
         rows = rows[: page.count]
         total = len(rows) if after is None and not more else filtered().count()
@@ -177,11 +189,11 @@ def paginate(
         # Deep OFFSET: skip rows in the (organization, id) index alone (an index-only scan), then
         # fetch just the page's rows, instead of reading every skipped row from the table.
         window = ordered.values("pk")[page.offset : page.offset + page.count]
-        rows = list(ordered.filter(pk__in=window))
+        rows = list(with_related(ordered.filter(pk__in=window)))
     elif ordered is None:
         rows = fetch(page.count, None)
     else:
-        rows = list(ordered[page.offset : page.offset + page.count])
+        rows = list(with_related(ordered)[page.offset : page.offset + page.count])
     if (rows and len(rows) < page.count) or (not rows and page.offset == 0):
         total = page.offset + len(rows)  # the last page: everything before it was full
     else:
@@ -193,9 +205,15 @@ class _Lister:
     """Lists one resource type: the filtered queryset (built lazily: only a COUNT or an unusual
     page needs it), and compiled statements for first and cursor pages of each filter shape."""
 
-    def __init__(self, base: Callable[[int], QuerySet], compile_filter: Callable[[], Callable]):
+    def __init__(
+        self,
+        base: Callable[[int], QuerySet],
+        compile_filter: Callable[[], Callable],
+        with_related: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
+    ):
         self.base = base
         self.compile_filter = compile_filter  # imported late: scim.filtering imports the models
+        self.with_related = with_related
         self.statements = StatementCache()
 
     def queryset(self, organization_id: int, filter_ast: Filter | None) -> QuerySet:
@@ -230,7 +248,7 @@ class _Lister:
             queryset = self.queryset(organization_id, ast)
             if keyset:
                 queryset = queryset.filter(pk__gt=after)
-            return queryset.order_by("pk")[:limit]
+            return self.with_related(queryset.order_by("pk"))[:limit]
 
         params = {"organization_id": int, **({"after": int} if keyset else {})}
         return Statement(build, **params, **{f"v{index}": str for index in range(slots)})
@@ -244,6 +262,7 @@ class _Lister:
             page=page,
             order_by=order_by,
             fetch=self.fetcher(organization_id, filter_ast),
+            with_related=self.with_related,
         )
 
 
@@ -259,7 +278,7 @@ def _group_filter():
     return group_filter_q
 
 
-scim_user_list = _Lister(users_with_groups, _user_filter)
+scim_user_list = _Lister(visible_users, _user_filter, with_groups)
 scim_group_list = _Lister(organization_groups, _group_filter)
 
 
