@@ -19,7 +19,7 @@ from .protocol import resources
 from .protocol.errors import ScimError, bad_request, conflict
 from .representation import group_document, user_document
 from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, user_name_holder, users_of
-from .statements import Insert, Update
+from .statements import Insert, Statement, Update
 from .storage import changed_multi_valued, write_user_values
 
 COLUMN_ATTRIBUTES = ("userName", "externalId", "displayName", "active")
@@ -77,7 +77,7 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
     an email, so two SCIM users never share one membership."""
     organization_id = integration.organization_id
     email = _login_email(document)
-    user = User.objects.filter(equals_ignoring_case("email", email)).first() if email else None
+    user = _LOGIN_BY_EMAIL.first(email=email) if email else None
     if user is not None:
         membership = Membership.objects.filter(organization_id=organization_id, user=user).first()
         if membership is None:
@@ -92,6 +92,9 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
     return _new_membership(organization_id, user, active)
 
 
+_LOGIN_BY_EMAIL = Statement(
+    lambda email: User.objects.filter(equals_ignoring_case("email", email)).order_by("pk")[:1], email=str
+)
 _insert_login = Insert(User)
 _insert_membership = Insert(Membership)
 _insert_scim_user = Insert(ScimUser)

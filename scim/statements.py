@@ -254,6 +254,24 @@ class Insert:
         with connection.cursor() as cursor:
             cursor.execute(self._statement(connection, returning=False), params)
 
+    def rows(self, objs, *, using: str = "default") -> None:
+        """Insert new instances in one statement, reading nothing back (their keys stay unset):
+        `bulk_create` without compiling a query each time."""
+        if not objs:
+            return
+        connection = connections[using]
+        head, _, one_row = self._statement(connection, returning=False).partition(" VALUES ")
+        batch = max(1, connection.ops.bulk_batch_size(self.fields, objs))  # SQLite caps parameters
+        with connection.cursor() as cursor:
+            for start in range(0, len(objs), batch):
+                chunk = objs[start : start + batch]
+                params = [
+                    field.get_db_prep_save(field.pre_save(obj, True), connection)
+                    for obj in chunk
+                    for field in self.fields
+                ]
+                cursor.execute(f"{head} VALUES " + ", ".join([one_row] * len(chunk)), params)
+
     def save(self, obj, *, using: str = "default"):
         """Insert `obj` (a new instance of the model) and give it its primary key."""
         connection = connections[using]

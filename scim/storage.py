@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from .models import ScimUser, ScimUserValue
 from .protocol.schemas import USER_SCHEMA
+from .statements import Insert
 
 # Multi-valued complex attributes stored in the document and mirrored into ScimUserValue rows
 # (`groups` is derived from team memberships and never stored).
@@ -45,6 +46,9 @@ def user_value_rows(user: ScimUser, attributes: dict, names: Iterable[str] = MUL
     return rows
 
 
+_insert_values = Insert(ScimUserValue)
+
+
 def changed_multi_valued(before: dict, after: dict) -> list[str]:
     return [name for name in MULTI_VALUED_USER_ATTRIBUTES if before.get(name) != after.get(name)]
 
@@ -59,6 +63,4 @@ def write_user_values(
         return
     if not fresh:
         ScimUserValue.objects.filter(user=user, attribute__in=names).delete()
-    rows = user_value_rows(user, attributes, names)
-    if rows:
-        ScimUserValue.objects.bulk_create(rows)
+    _insert_values.rows(user_value_rows(user, attributes, names))

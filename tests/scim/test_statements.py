@@ -196,3 +196,21 @@ def test_update_of_a_row_that_is_gone_says_so():
     assert Update(ScimUser, "display_name")(user)
     user.pk = 10**9
     assert not Update(ScimUser, "display_name")(user)
+
+
+def test_insert_rows_writes_many_rows_in_batches_the_database_accepts():
+    from scim.models import ScimUserValue
+
+    integration, _ = make_integration()
+    user = make_scim_user(integration, "ada@example.test")
+    ScimUserValue.objects.filter(user=user).delete()
+    rows = [
+        ScimUserValue(user=user, attribute="emails", position=i, value=f"a{i}@example.test")
+        for i in range(5000)
+    ]
+    Insert(ScimUserValue).rows(rows)
+    Insert(ScimUserValue).rows([])
+    stored = list(
+        ScimUserValue.objects.filter(user=user).order_by("position").values_list("position", "value")
+    )
+    assert stored == [(i, f"a{i}@example.test") for i in range(5000)]
