@@ -12,8 +12,9 @@ It stays exact by construction. The queryset is compiled twice, with two differe
 stand-ins (different contents and lengths); the shape is used only when both compilations give
 the same SQL text and every parameter is either a stand-in, in the same place both times, or a
 constant equal both times. Anything derived from a value (its length in a SUBSTR, a LIKE pattern,
-a value written into the SQL text) shows up as a difference, and that shape then always runs
-through the ORM. A value of another type than declared, or None (which the ORM compiles to IS
+a value written into the SQL text) shows up as a difference, and every value must reach a
+parameter (a value consumed while compiling, such as a comparison with a constant folded to TRUE
+or FALSE, leaves no trace in the SQL); otherwise that shape always runs through the ORM. A value of another type than declared, or None (which the ORM compiles to IS
 NULL), also goes through the ORM.
 """
 
@@ -176,6 +177,11 @@ class Statement:
                 constants.append(a)
             else:
                 return None
+        if set(slots) - {None} != set(self.params):
+            # A value that reaches no parameter was used while compiling (a comparison with a
+            # constant attribute folded to TRUE or FALSE, say): the SQL holds for the stand-ins
+            # only, so this shape runs through the ORM.
+            return None
         convert = _converter(queryset, compiler)
         if convert is None:
             return None

@@ -707,3 +707,34 @@ def test_unusable_sort_by_is_invalid_value(path):
     with pytest.raises(ScimError) as caught:
         user_sort_expression(path)
     assert (caught.value.status, caught.value.scim_type) == (400, INVALID_VALUE)
+
+
+@pytest.mark.parametrize(
+    "path, filter_text, expected",
+    [
+        ("/Users", 'meta.resourceType eq "User"', 2),
+        ("/Users", 'meta.resourceType ne "User"', 0),
+        ("/Users", 'meta.resourceType eq "Group"', 0),
+        ("/Users", 'userName eq "ada@example.test" and meta.resourceType eq "User"', 1),
+        ("/Groups", 'meta.resourceType eq "Group"', 1),
+        ("/Groups", 'members[type eq "User"]', 1),
+        ("/Users", 'groups[type eq "direct"]', 2),
+    ],
+)
+def test_comparisons_with_constant_attributes_answer_the_same_on_every_page_shape(
+    scim, path, filter_text, expected
+):
+    # Regression: the compiled-statement cache once kept the answer for the first value it saw.
+    users = [scim.create_user(name)["id"] for name in ("ada@example.test", "grace@example.test")]
+    scim.post(
+        "/Groups",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "everyone",
+            "members": [{"value": uid} for uid in users],
+        },
+    )
+    for query in ("", "&count=0", "&sortBy=id", "&count=5", "&cursor="):
+        response = scim.get(f"{path}?filter={filter_text}{query}")
+        assert response.status_code == 200, response.content
+        assert response.doc["totalResults"] == expected, (filter_text, query)

@@ -214,3 +214,19 @@ def test_insert_rows_writes_many_rows_in_batches_the_database_accepts():
         ScimUserValue.objects.filter(user=user).order_by("position").values_list("position", "value")
     )
     assert stored == [(i, f"a{i}@example.test") for i in range(5000)]
+
+
+def test_a_value_consumed_while_compiling_keeps_its_shape_on_the_orm():
+    # The comparison is decided in Python for each value: the same SQL (no parameter) for both
+    # stand-ins, a different one for the real value.
+    integration, _ = make_integration()
+    ada = make_scim_user(integration, "ada@example.test")
+
+    def build(organization_id, kind):
+        users = visible_users(organization_id)
+        return users if kind == "User" else users.none()
+
+    statement = Statement(build, organization_id=int, kind=str)
+    assert not statement.templated
+    assert statement(organization_id=integration.organization_id, kind="User") == [ada]
+    assert statement(organization_id=integration.organization_id, kind="Group") == []
