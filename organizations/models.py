@@ -120,7 +120,8 @@ class Team(models.Model):
     IdP group mapped to "admin" makes its members admins for as long as they are in it."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
-    name = models.CharField(max_length=255)
+    # As long as a SCIM group's displayName: a pushed group's name is kept whole.
+    name = models.CharField(max_length=512)
     granted_role = models.CharField(max_length=20, choices=Role.choices, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     members = models.ManyToManyField(Membership, through="TeamMembership", related_name="teams")

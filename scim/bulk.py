@@ -206,6 +206,8 @@ def _run_one(integration, operation, created, base_url, render, declared=frozens
             raise invalid_syntax("A POST in a bulk request needs a bulkId.")
         payload = _resolve_references(_key(operation, "data"), created)
         version = _key(operation, "version")
+        if version is not None and not isinstance(version, str):
+            raise invalid_syntax(f'{method} {path}: "version" must be a string (an ETag such as W/"3").')
         with transaction.atomic():
             resource = _dispatch(integration, kind, method, resource_id, payload, version)
         if method == "DELETE":

@@ -78,6 +78,9 @@ def decode_json_body(raw: bytes):
         raise invalid_syntax(
             f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
         ) from None
+    except ValueError as exc:
+        # Python refuses integer literals of more than 4300 digits (CVE-2020-10735).
+        raise invalid_syntax(f"The request body holds a number this service cannot read: {exc}") from None
     if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise invalid_syntax(f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels.")
     if _holds_unstorable(data):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from .protocol.errors import INVALID_SYNTAX, ScimError
+from .protocol.errors import INVALID_SYNTAX, INVALID_VALUE, ScimError
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,13 @@ def as_scim_error(exc: Exception) -> ScimError | None:
             503,
             "The service is temporarily unable to reach its database; retry shortly.",
             headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_SECONDS)},
+        )
+    if isinstance(exc, DataError):
+        # A value the database cannot hold (a length or a range the checks before it missed): the
+        # request's data, not the service, is at fault. No internals in the answer.
+        logger.warning("value refused by the database: %s", exc)
+        return ScimError(
+            400, "A value in the request is too long or out of range for this service.", INVALID_VALUE
         )
     if isinstance(exc, DatabaseError):
         logger.exception("database error")

@@ -521,7 +521,7 @@ def _sort_key(expression, attribute: Attribute) -> _SortKey:
     return _SortKey(expression)
 
 
-def _sort_expression(scope: _ResourceScope, path: str) -> _SortKey:
+def _sort_expression(scope: _ResourceScope, path: str) -> _SortKey | None:
     try:
         return _sort_key_for(scope, path)
     except ScimError as error:
@@ -529,7 +529,7 @@ def _sort_expression(scope: _ResourceScope, path: str) -> _SortKey:
         raise bad_request(f"sortBy: {error.detail}") from None
 
 
-def _sort_key_for(scope: _ResourceScope, path: str) -> _SortKey:
+def _sort_key_for(scope: _ResourceScope, path: str) -> _SortKey | None:
     parsed = parse_patch_path(path)
     if parsed.value_filter is not None:
         raise invalid_filter(f'"{path}" is not an attribute path')
@@ -543,7 +543,7 @@ def _sort_key_for(scope: _ResourceScope, path: str) -> _SortKey:
             raise invalid_filter(f'"{path}": name a sub-attribute of {ref.attribute.name}')
         leaf = elements.leaf(sub.name, f"{ref.attribute.name}.{sub.name}")
         if leaf.constant is not _NO_CONSTANT:
-            return _SortKey(Value(leaf.constant))
+            return None  # the same for every resource: the default order
         rows = elements.elements.rows().order_by(*elements.elements.order)
         return _sort_key(Subquery(rows.annotate(sort_value=leaf.expression()).values("sort_value")[:1]), sub)
     if ref.sub_attribute is None and ref.attribute.is_complex:
@@ -553,17 +553,18 @@ def _sort_key_for(scope: _ResourceScope, path: str) -> _SortKey:
         ref = AttributeRef(ref.attribute, value_sub, ref.uri)
     leaf = scope.leaf(ref, path)
     if leaf.constant is not _NO_CONSTANT:
-        return _SortKey(Value(leaf.constant))
+        return None  # the same for every resource: the default order
     return _sort_key(leaf.expression(), ref.leaf)
 
 
-def user_sort_expression(path: str) -> _SortKey:
+def user_sort_expression(path: str) -> _SortKey | None:
     """The ORM expression to order ScimUser rows by `sortBy` (use `.asc()` / `.desc()`: missing
-    values sort last ascending, first descending, as RFC 7644 section 3.4.2.3 asks).
+    values sort last ascending, first descending, as RFC 7644 section 3.4.2.3 asks), or None for
+    an attribute with the same value on every resource (meta.resourceType): the default order.
     Raises ScimError 400 invalidValue for a path that is not a sortable attribute."""
     return _sort_expression(_USER_SCOPE, path)
 
 
-def group_sort_expression(path: str) -> _SortKey:
+def group_sort_expression(path: str) -> _SortKey | None:
     """The ORM expression to order ScimGroup rows by `sortBy` (see `user_sort_expression`)."""
     return _sort_expression(_GROUP_SCOPE, path)

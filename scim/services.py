@@ -13,16 +13,17 @@ from django.utils import timezone
 from integrations.models import Integration
 from organizations.models import Membership, Team, TeamMembership, User
 
-from .models import ScimGroup, ScimUser
+from .models import ScimGroup, ScimUser, ScimUserValue
 from .protocol import patch as patch_protocol
 from .protocol import resources
 from .protocol.errors import ScimError, bad_request, conflict
 from .representation import group_document, user_document
 from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, user_name_holder, users_of
 from .statements import Insert, Statement, Update
-from .storage import changed_multi_valued, write_user_values
+from .storage import MULTI_VALUED_USER_ATTRIBUTES, changed_multi_valued, write_user_values
 
 COLUMN_ATTRIBUTES = ("userName", "externalId", "displayName", "active")
+LOGIN_EMAIL_LENGTH = User._meta.get_field("email").max_length
 EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -55,7 +56,9 @@ def _login_email(document: dict) -> str | None:
         chosen = emails[0]["value"]
     if chosen is None and EMAIL_LIKE.match(document.get("userName") or ""):
         chosen = document["userName"]
-    return chosen.strip() if chosen and EMAIL_LIKE.match(chosen.strip()) else None
+    chosen = chosen.strip() if chosen else None
+    # A login's email column holds 254 characters (RFC 5321's limit): a longer one is no login.
+    return chosen if chosen and len(chosen) <= LOGIN_EMAIL_LENGTH and EMAIL_LIKE.match(chosen) else None
 
 
 def _full_name(document: dict) -> str:
@@ -134,12 +137,52 @@ def _taken(integration: Integration, user_name: str, *, exclude_pk: int | None =
     return queryset.first()
 
 
+def _field_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+# What the columns hold: a longer value is refused by name, not cut (or failed by the database).
+USER_LENGTHS = {
+    "userName": _field_length(ScimUser, "user_name"),
+    "externalId": _field_length(ScimUser, "external_id"),
+    "displayName": _field_length(ScimUser, "display_name"),
+}
+GROUP_LENGTHS = {
+    "displayName": _field_length(ScimGroup, "display_name"),
+    "externalId": _field_length(ScimGroup, "external_id"),
+}
+VALUE_TYPE_LENGTH = _field_length(ScimUserValue, "type")
+MEMBER_DISPLAY_LENGTH = _field_length(TeamMembership, "display")
+
+
+def _check_length(value, limit: int, where: str) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        raise bad_request(f"{where} is {len(value)} characters long; this service stores at most {limit}.")
+
+
+def _check_user_lengths(document: dict) -> None:
+    for name, limit in USER_LENGTHS.items():
+        _check_length(document.get(name), limit, name)
+    for name in MULTI_VALUED_USER_ATTRIBUTES:
+        for index, element in enumerate(document.get(name) or ()):
+            if isinstance(element, dict):
+                _check_length(element.get("type"), VALUE_TYPE_LENGTH, f"{name}[{index}].type")
+
+
+def _check_group_lengths(document: dict, members: list[dict] | None = None) -> None:
+    for name, limit in GROUP_LENGTHS.items():
+        _check_length(document.get(name), limit, name)
+    for index, member in enumerate(members or ()):
+        _check_length(member.get("display"), MEMBER_DISPLAY_LENGTH, f"members[{index}].display")
+
+
 def _uniqueness_error(user_name: str) -> ScimError:
     return conflict(f"userName '{user_name}' is already taken by another user in this organization.")
 
 
 def scim_user_create(*, integration: Integration, data) -> UserChange:
     document = resources.parse_user(data)
+    _check_user_lengths(document)
     document.setdefault("active", True)
     user_name = document["userName"]
     external_id = document.get("externalId")
@@ -187,19 +230,22 @@ def _restore(*, integration: Integration, user: ScimUser, document: dict) -> Use
     if was_deleted and _taken(integration, document["userName"]):
         raise _uniqueness_error(document["userName"])
     user.deleted_at = None
-    user.integration = integration
-    _apply_document(user, document, force=True)
+    _apply_document(user, document, integration=integration, force=True)
     verb = "Restored deleted" if was_deleted else "Reactivated"
     return UserChange(
         user=user, restored=True, summary=f"{verb} user {user.user_name} (re-created by the IdP)"
     )
 
 
-def _apply_document(user: ScimUser, document: dict, *, force: bool = False) -> bool:
-    """Persist `document` as the user's new state. Returns False when nothing changed."""
+def _apply_document(user: ScimUser, document: dict, *, integration: Integration, force: bool = False) -> bool:
+    """Persist `document` as the user's new state. Returns False when nothing changed. The
+    integration that changes a person manages them from then on (an organization moving from
+    one IdP to another hands its people over this way)."""
     before = user_document(user)
     if not force and before == document:
         return False
+    _check_user_lengths(document)
+    user.integration = integration
     columns, attributes = _split(document)
     new_name = columns["userName"]
     if new_name.lower() != user.user_name.lower():
@@ -262,7 +308,7 @@ def scim_user_replace(
         document.setdefault("active", before["active"])
     if "externalId" not in document and "externalId" in before:
         document["externalId"] = before["externalId"]
-    changed = _apply_document(user, document)
+    changed = _apply_document(user, document, integration=integration)
     return UserChange(
         user=user,
         changed=changed,
@@ -286,7 +332,7 @@ def scim_user_patch(
     check_version(user.version, if_match, if_none_match)
     before = user_document(user)
     after = patch_protocol.apply_user_patch(before, operations, current_id=user.scim_id)
-    changed = _apply_document(user, after)
+    changed = _apply_document(user, after, integration=integration)
     return UserChange(
         user=user,
         changed=changed,
@@ -307,7 +353,8 @@ def scim_user_delete(
     user.active = False
     user.last_modified = now
     user.version += 1
-    user.save(update_fields=["deleted_at", "active", "last_modified", "version"])
+    user.integration = integration
+    user.save(update_fields=["deleted_at", "active", "last_modified", "version", "integration"])
     _set_membership_active(user.membership, False)
     left = _leave_scim_groups(user)
     teams = f"; removed from {_plural(left, 'group')}" if left else ""
@@ -369,7 +416,7 @@ def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str]
     are no-ops, never errors or lost members; a `display` the IdP sent is kept and echoed."""
     displays = displays or {}
     labelled = [
-        TeamMembership(team_id=team_id, membership_id=mid, display=str(displays[uid])[:512])
+        TeamMembership(team_id=team_id, membership_id=mid, display=str(displays[uid]))
         for uid, mid in members.items()
         if isinstance(displays.get(uid), str)
     ]
@@ -430,13 +477,14 @@ def _group_conflict(name: str) -> ScimError:
 
 def scim_group_create(*, integration: Integration, data) -> GroupChange:
     document = resources.parse_group(data)
+    _check_group_lengths(document, document.get("members"))
     name = document["displayName"]
     if _display_name_taken(integration, name):
         raise _group_conflict(name)
     members = _member_memberships(integration, [m["value"] for m in document.get("members") or []])
     try:
         with transaction.atomic():
-            team = Team.objects.create(organization_id=integration.organization_id, name=name[:255])
+            team = Team.objects.create(organization_id=integration.organization_id, name=name)
             group = ScimGroup.objects.create(
                 organization_id=integration.organization_id,
                 integration=integration,
@@ -459,22 +507,26 @@ def _rename(group: ScimGroup, integration: Integration, document: dict) -> bool:
         return False
     if name.lower() != group.display_name.lower() and _display_name_taken(integration, name, group.pk):
         raise _group_conflict(name)
+    _check_group_lengths(document)
     group.display_name = name
     group.external_id = external_id
-    Team.objects.filter(pk=group.team_id).update(name=name[:255])
+    Team.objects.filter(pk=group.team_id).update(name=name)
     return True
 
 
-def _touch_group(group: ScimGroup, *, fields=()) -> None:
+def _touch_group(group: ScimGroup, integration: Integration, *, fields=()) -> None:
+    """A new version of the group; the integration that changed it manages it from now on."""
     group.last_modified = timezone.now()
+    group.integration = integration
     try:
-        with transaction.atomic():
-            ScimGroup.objects.filter(pk=group.pk).update(
-                version=F("version") + 1,
-                last_modified=group.last_modified,
-                **{name: getattr(group, name) for name in fields},
-            )
+        ScimGroup.objects.filter(pk=group.pk).update(
+            version=F("version") + 1,
+            last_modified=group.last_modified,
+            integration=integration,
+            **{name: getattr(group, name) for name in fields},
+        )
     except IntegrityError:
+        # A concurrent rename took the name first; the request's transaction rolls back.
         raise _group_conflict(group.display_name) from None
     group.refresh_from_db(fields=["version"])
 
@@ -492,16 +544,23 @@ def scim_group_replace(
     check_version(group.version, if_match, if_none_match)
     if "externalId" not in document and group.external_id is not None:
         document["externalId"] = group.external_id
+    old_name = group.display_name
     renamed = _rename(group, integration, document)
-    members = _member_memberships(integration, [m["value"] for m in document.get("members") or []])
-    TeamMembership.objects.filter(team_id=group.team_id).exclude(
-        membership_id__in=list(members.values())
-    ).delete()
-    _add_members(group.team_id, members, _displays(document.get("members")))
-    _touch_group(group, fields=("display_name", "external_id") if renamed else ())
-    return GroupChange(
-        group=group, summary=f"Replaced group {group.display_name} ({_plural(len(members), 'member')})"
-    )
+    if "members" in document:
+        _check_group_lengths({}, document["members"])
+        members = _member_memberships(integration, [m["value"] for m in document["members"]])
+        TeamMembership.objects.filter(team_id=group.team_id).exclude(
+            membership_id__in=list(members.values())
+        ).delete()
+        _add_members(group.team_id, members, _displays(document["members"]))
+        detail = _plural(len(members), "member")
+    else:
+        # RFC 7644 section 3.5.1: an attribute left out of a PUT is not asserted. Templated PUTs
+        # that leave out `members` must not empty the group; `"members": []` does.
+        detail = "members kept"
+    _touch_group(group, integration, fields=("display_name", "external_id") if renamed else ())
+    renaming = f", renamed from {old_name}" if renamed and old_name != group.display_name else ""
+    return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({detail}{renaming})")
 
 
 def scim_group_patch(
@@ -517,10 +576,13 @@ def scim_group_patch(
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(group.version, if_match, if_none_match)
     result = patch_protocol.apply_group_patch(group_document(group), operations, current_id=group.scim_id)
+    old_name = group.display_name
     renamed = _rename(group, integration, result.document)
     delta = result.members
     parts = []
     if delta is not None:
+        for display in delta.displays.values():
+            _check_length(display, MEMBER_DISPLAY_LENGTH, "members.display")
         adds = _member_memberships(integration, delta.add)
         if delta.replace_all:
             TeamMembership.objects.filter(team_id=group.team_id).exclude(
@@ -537,9 +599,11 @@ def scim_group_patch(
                 parts.append(f"added {_plural(len(adds), 'member')}")
         _add_members(group.team_id, adds, delta.displays)
     if renamed:
-        parts.insert(0, f"renamed to {group.display_name}")
+        parts.insert(
+            0, f"renamed from {old_name}" if old_name != group.display_name else "externalId changed"
+        )
     if renamed or parts:
-        _touch_group(group, fields=("display_name", "external_id") if renamed else ())
+        _touch_group(group, integration, fields=("display_name", "external_id") if renamed else ())
     summary = (
         f"Updated group {group.display_name}: " + ", ".join(parts)
         if parts

@@ -151,10 +151,10 @@ class Statement:
             }
             try:
                 queryset = self.build(**{name: value for value, name in stand_ins.items()})
-            except Exception:  # noqa: BLE001 - a shape the stand-ins can't build runs through the ORM
-                return None
-            compiler = queryset.query.get_compiler(using=queryset.db)
-            sql, params = compiler.as_sql()
+                compiler = queryset.query.get_compiler(using=queryset.db)
+                sql, params = compiler.as_sql()
+            except Exception:  # noqa: BLE001 - a shape the stand-ins can't build (or that matches
+                return None  # nothing, EmptyResultSet) runs through the ORM
             variants.append((queryset, compiler, sql, tuple(params), stand_ins))
         (queryset, compiler, sql, params, stand_ins), (_, _, sql_b, params_b, stand_ins_b) = variants
         if sql != sql_b or len(params) != len(params_b):

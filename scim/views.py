@@ -215,7 +215,8 @@ class ListParams:
         self.order_by = None
         if sort_by:
             expression = sort_expression(str(sort_by))
-            self.order_by = [expression.desc() if order == "descending" else expression.asc()]
+            if expression is not None:
+                self.order_by = [expression.desc() if order == "descending" else expression.asc()]
         self.resource_type = resource_type
 
     def wants(self, name: str) -> bool:

@@ -515,8 +515,8 @@ def parse_members(value: Any, *, where: str = "members") -> list[dict]:
 
 def parse_group(body: Any) -> dict:
     """The canonical group document of a POST or PUT body: `displayName` (required),
-    `externalId`, and `members` when the body carries them (an empty list included, so a PUT can
-    tell "no members" from "members not sent"). Entra adds its ADSCIM URN and `meta`; both are
+    `externalId`, and `members` when the body carries them (an empty list or null included, so a
+    PUT can tell "no members" from "members not sent"). Entra adds its ADSCIM URN and `meta`; both are
     ignored. Raises ScimError 400."""
     if not isinstance(body, dict):
         raise invalid_syntax("The request body must be a JSON object")
@@ -524,7 +524,7 @@ def parse_group(body: Any) -> dict:
     document: dict = {}
     members: list[dict] | None = None
     for key, value in body.items():
-        if not isinstance(key, str) or key.lower() in GROUP_NEVER_STORED or value is None:
+        if not isinstance(key, str) or key.lower() in GROUP_NEVER_STORED:
             continue
         try:
             ref = resolve_path(GROUP, key)
@@ -533,8 +533,10 @@ def parse_group(body: Any) -> dict:
         if is_read_only(ref) or ref.sub_attribute is not None:
             continue
         if ref.attribute.name == "members":
+            # `"members": null` asserts "no members" (RFC 7643 section 2.5: null is unassigned);
+            # leaving the key out asserts nothing.
             members = parse_members(value)
-        else:
+        elif value is not None:
             coerced = coerce_value(ref, value, where=ref.attribute.name)
             if coerced is not None:
                 document[ref.attribute.name] = coerced

@@ -90,3 +90,10 @@ def other_scim(client, db):
     """A second organization with its own integration."""
     integration, token = make_integration()
     return ScimClient(client, integration, token)
+
+
+@pytest.fixture
+def other_integration_scim(client, scim):
+    """A second integration of the same organization as `scim` (an IdP migration, say)."""
+    integration, token = make_integration(organization=scim.integration.organization)
+    return ScimClient(client, integration, token)

@@ -338,3 +338,67 @@ def test_a_deleted_user_leaves_its_groups_and_comes_back_without_them(scim, peop
         {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "member0@example.test"},
     )
     assert again.status_code in (200, 201) and "groups" not in again.doc
+
+
+class TestReplaceAndLimits:
+    def _group(self, scim, people):
+        body = {
+            "schemas": [GROUP_URN],
+            "displayName": "eng",
+            "members": [{"value": uid} for uid in people[:2]],
+        }
+        response = scim.post("/Groups", body)
+        assert response.status_code == 201, response.content
+        return response.doc["id"]
+
+    def test_a_put_that_leaves_members_out_keeps_them(self, scim, people):
+        group_id = self._group(scim, people)
+        ok(scim.put(f"/Groups/{group_id}", {"schemas": [GROUP_URN], "displayName": "engineering"}))
+        assert member_ids(scim, group_id) == sorted(people[:2])
+        assert Team.objects.get(scim_group__scim_id=group_id).name == "engineering"
+
+    @pytest.mark.parametrize("members", [[], None])
+    def test_a_put_with_empty_or_null_members_empties_the_group(self, scim, people, members):
+        group_id = self._group(scim, people)
+        ok(
+            scim.put(
+                f"/Groups/{group_id}", {"schemas": [GROUP_URN], "displayName": "eng", "members": members}
+            )
+        )
+        assert member_ids(scim, group_id) == []
+
+    def test_the_activity_says_what_a_group_was_renamed_from(self, scim, people):
+        from scim.models import RequestRecord
+
+        group_id = self._group(scim, people)
+        ok(scim.patch(f"/Groups/{group_id}", [{"op": "replace", "path": "displayName", "value": "platform"}]))
+        latest = RequestRecord.objects.filter(method="PATCH").latest("id")
+        assert "renamed from eng" in latest.outcome and "platform" in latest.outcome
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"displayName": "x" * 513},
+            {"displayName": "ok", "externalId": "e" * 513},
+            {"displayName": "ok", "members": [{"value": "will-not-matter", "display": "d" * 513}]},
+        ],
+    )
+    def test_a_value_longer_than_the_service_stores_is_refused_by_name(self, scim, body):
+        response = scim.post("/Groups", {"schemas": [GROUP_URN], **body})
+        assert response.status_code == 400, response.content
+        assert response.doc["scimType"] == "invalidValue" and "at most" in response.doc["detail"]
+        assert not ScimGroup.objects.exists()
+
+    def test_a_512_character_name_is_kept_whole_as_the_team_name(self, scim):
+        name = "n" * 512
+        assert scim.post("/Groups", {"schemas": [GROUP_URN], "displayName": name}).status_code == 201
+        assert Team.objects.get().name == name
+
+    def test_the_integration_that_changes_a_group_manages_it(self, scim, other_integration_scim, people):
+        group_id = self._group(scim, people)
+        ok(
+            other_integration_scim.patch(
+                f"/Groups/{group_id}", [{"op": "replace", "path": "displayName", "value": "b"}]
+            )
+        )
+        assert ScimGroup.objects.get(scim_id=group_id).integration == other_integration_scim.integration

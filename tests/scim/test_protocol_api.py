@@ -345,3 +345,46 @@ class TestPreconditionsWithStar:
         )
         assert response.status_code == 412
         assert scim.get(f"/Users/{doc['id']}").doc["title"] == "Kept"
+
+
+class TestOddInputIsAClientError:
+    """Found by an adversarial run: each was a 500."""
+
+    @pytest.mark.parametrize("path", ["/Users", "/Groups"])
+    @pytest.mark.parametrize("attribute", ["meta.resourceType", "groups.type", "members.type"])
+    def test_sorting_by_an_attribute_every_resource_shares_keeps_the_default_order(
+        self, scim, path, attribute
+    ):
+        if (path, attribute) in (("/Users", "members.type"), ("/Groups", "groups.type")):
+            pytest.skip("not an attribute of that resource type")
+        for name in ("b@example.test", "a@example.test"):
+            scim.create_user(name)
+        for name in ("team b", "team a"):
+            scim.post(
+                "/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}
+            )
+        for order in ("ascending", "descending"):
+            body = listing(scim, path, sortBy=attribute, sortOrder=order)
+            assert body["totalResults"] == 2
+            key = "userName" if path == "/Users" else "displayName"
+            assert [r[key] for r in body["Resources"]] == (
+                ["b@example.test", "a@example.test"] if path == "/Users" else ["team b", "team a"]
+            )
+
+    def test_a_number_too_long_for_python_is_invalid_syntax(self, scim):
+        raw = '{"schemas":["%s"],"userName":"a@example.test","title":%s}' % (USER_URN, "1" * 5000)  # noqa: UP031
+        response = scim.request("POST", "/Users", raw=raw)
+        assert response.status_code == 400 and response.doc["scimType"] == "invalidSyntax"
+
+    @pytest.mark.parametrize("version", [5, ['W/"1"'], {"v": 1}])
+    def test_a_bulk_version_that_is_not_a_string_fails_that_operation(self, scim, version):
+        user = scim.create_user("ada@example.test")
+        op = {
+            "method": "PATCH",
+            "path": f"/Users/{user['id']}",
+            "version": version,
+            "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []},
+        }
+        response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [op]})
+        assert response.status_code == 200
+        assert response.doc["Operations"][0]["status"] == "400"

@@ -223,10 +223,11 @@ def test_a_value_consumed_while_compiling_keeps_its_shape_on_the_orm():
     ada = make_scim_user(integration, "ada@example.test")
 
     def build(organization_id, kind):
-        users = visible_users(organization_id)
-        return users if kind == "User" else users.none()
+        return visible_users(organization_id).filter(pk__isnull=kind != "User")
 
     statement = Statement(build, organization_id=int, kind=str)
     assert not statement.templated
     assert statement(organization_id=integration.organization_id, kind="User") == [ada]
     assert statement(organization_id=integration.organization_id, kind="Group") == []
+    none = Statement(lambda organization_id: visible_users(organization_id).none(), organization_id=int)
+    assert not none.templated and none(organization_id=integration.organization_id) == []

@@ -370,3 +370,51 @@ class TestIsolation:
         # one person, one login, two memberships
         mine_membership = Membership.objects.get(scim_user__scim_id=mine["id"])
         assert mine_membership.user_id == theirs_membership.user_id
+
+
+class TestLimitsAndOwnership:
+    @pytest.mark.parametrize(
+        "extra",
+        [
+            {"userName": "u" * 513},
+            {"externalId": "e" * 513},
+            {"displayName": "d" * 513},
+            {"emails": [{"value": "a@example.test", "type": "t" * 101}]},
+        ],
+    )
+    def test_a_value_longer_than_the_service_stores_is_refused_by_name(self, scim, extra):
+        body = {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "ok@example.test",
+            **extra,
+        }
+        response = scim.post("/Users", body)
+        assert response.status_code == 400, response.content
+        assert response.doc["scimType"] == "invalidValue" and "at most" in response.doc["detail"]
+
+    def test_a_patch_to_a_too_long_value_is_refused_and_changes_nothing(self, scim):
+        user = scim.create_user("ada@example.test")
+        response = scim.patch(
+            f"/Users/{user['id']}", [{"op": "replace", "path": "displayName", "value": "d" * 600}]
+        )
+        assert response.status_code == 400 and "displayName" in response.doc["detail"]
+        assert scim.get(f"/Users/{user['id']}").doc.get("displayName") is None
+
+    def test_an_email_longer_than_a_login_holds_is_kept_but_is_no_login(self, scim):
+        from scim.models import ScimUser
+
+        address = "a" * 250 + "@example.test"
+        user = scim.create_user("ada@example.test", emails=[{"value": address, "primary": True}])
+        assert user["emails"][0]["value"] == address
+        stored = ScimUser.objects.select_related("membership__user").get(scim_id=user["id"])
+        assert stored.membership.user.email is None
+
+    def test_the_integration_that_changes_a_person_manages_them(self, scim, other_integration_scim):
+        from scim.models import ScimUser
+
+        user = scim.create_user("ada@example.test")
+        response = other_integration_scim.patch(
+            f"/Users/{user['id']}", [{"op": "replace", "path": "title", "value": "CTO"}]
+        )
+        assert response.status_code == 200
+        assert ScimUser.objects.get(scim_id=user["id"]).integration == other_integration_scim.integration

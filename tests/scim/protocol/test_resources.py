@@ -618,7 +618,12 @@ def test_group_members_keep_value_display_and_type_and_drop_ref():
 
 
 def test_group_without_members_key_has_no_members_key():
-    assert parse_group({"displayName": "g", "members": None}) == {"displayName": "g"}
+    assert parse_group({"displayName": "g"}) == {"displayName": "g"}
+
+
+def test_group_with_null_members_asserts_no_members():
+    # RFC 7643 section 2.5: null is "unassigned"; a PUT with it empties the group.
+    assert parse_group({"displayName": "g", "members": None}) == {"displayName": "g", "members": []}
 
 
 @pytest.mark.parametrize(
