@@ -990,3 +990,33 @@ def test_displays_follow_the_added_ids():
         {"op": "remove", "path": 'members[value eq "a"]'},
     )
     assert result.members == MemberDelta(add=["b"], remove={"a"}, displays={"b": "B"})
+
+
+def test_a_patch_that_would_visit_too_many_values_is_refused_before_doing_the_work():
+    # 1,000 value-path operations on 1,000 emails kept a worker busy for 30 s (adversarial run).
+    from scim.protocol.patch import MAX_PATCH_WORK
+
+    document = {
+        "userName": "heavy@x.test",
+        "emails": [{"value": f"e{i}@x.test", "type": f"t{i}"} for i in range(1000)],
+    }
+    path = 'emails[value co "@" and type co "t" and not (display eq "zz") and value ew "test"].display'
+    operations = parse_patch_request(
+        {
+            "schemas": [PATCH_OP_URN],
+            "Operations": [{"op": "replace", "path": path, "value": f"d{j}"} for j in range(1000)],
+        }
+    )
+    with pytest.raises(ScimError) as caught:
+        apply_user_patch(document, operations, current_id="u1")
+    assert caught.value.status == 400 and str(MAX_PATCH_WORK) in caught.value.detail
+
+
+def test_an_ordinary_idp_patch_is_far_inside_the_work_limit():
+    document = {"userName": "ada@x.test", "emails": [{"value": "a@x.test", "type": "work", "primary": True}]}
+    ops = [
+        {"op": "replace", "path": 'emails[type eq "work"].value', "value": f"ada{j}@x.test"}
+        for j in range(500)
+    ]
+    operations = parse_patch_request({"schemas": [PATCH_OP_URN], "Operations": ops})
+    assert apply_user_patch(document, operations, current_id="u1")["emails"][0]["value"] == "ada499@x.test"
