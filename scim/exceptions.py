@@ -14,6 +14,13 @@ from .protocol.errors import INVALID_SYNTAX, INVALID_VALUE, ScimError
 logger = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE_RETRY_SECONDS = 5
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction changed nothing and
+# can simply run again.
+TRANSACTION_CONFLICT_SQLSTATES = {"40P01", "40001"}
+
+
+def is_transaction_conflict(error: BaseException) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) in TRANSACTION_CONFLICT_SQLSTATES
 
 
 def as_scim_error(exc: Exception) -> ScimError | None:
@@ -40,6 +47,14 @@ def as_scim_error(exc: Exception) -> ScimError | None:
         return ScimError(403, str(exc.detail))
     if isinstance(exc, exceptions.APIException):
         return ScimError(exc.status_code, str(exc.detail))
+    if isinstance(exc, OperationalError) and is_transaction_conflict(exc):
+        # Still conflicting after the retries (scim.views): the database is fine, the timing is not.
+        logger.warning("transaction conflict after retries: %s", exc)
+        return ScimError(
+            503,
+            "A concurrent change to the same resources conflicted with this one; nothing was changed. Retry.",
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is unreachable: tell the IdP to come back rather than fail the change.
         logger.error("database unavailable: %s", exc)

@@ -29,7 +29,12 @@ class ScimUser(models.Model):
     integration = models.ForeignKey(
         Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="scim_users"
     )
-    membership = models.OneToOneField(Membership, on_delete=models.PROTECT, related_name="scim_user")
+    # The person's access to the organization. NULL only for a deleted identity whose login was
+    # taken over by a later one (a person the IdP deleted and created anew with another
+    # externalId: services._membership_for); the deleted row stays as history.
+    membership = models.OneToOneField(
+        Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="scim_user"
+    )
     user_name = models.CharField(max_length=512)
     external_id = models.CharField(max_length=512, null=True, blank=True)
     display_name = models.CharField(max_length=512, blank=True, default="")

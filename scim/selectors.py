@@ -86,7 +86,10 @@ def groups_of(integration: Integration) -> QuerySet[ScimGroup]:
 def _by_id(base: Callable[[int], QuerySet], *, lock: bool, related: tuple[str, ...] = ()) -> Statement:
     def build(organization_id: int, scim_id: str) -> QuerySet:
         queryset = base(organization_id).select_related(*related).filter(scim_id=scim_id).order_by("pk")
-        return (queryset.select_for_update() if lock else queryset)[:1]
+        # Only the resource's own row is locked: its related rows are written later with weaker
+        # locks, so a concurrent group change that references them (a foreign-key check) does
+        # not deadlock against this one.
+        return (queryset.select_for_update(of=("self",)) if lock else queryset)[:1]
 
     return Statement(build, organization_id=int, scim_id=str)
 
@@ -102,7 +105,10 @@ def scim_user_get(*, integration: Integration, scim_id: str, for_update: bool = 
     return user
 
 
-_USER_NAME_HOLDER = Statement(
+# Deleted identities of one userName considered when an IdP re-creates it.
+MAX_USER_NAME_HOLDERS = 50
+
+_USER_NAME_HOLDERS = Statement(
     lambda organization_id, user_name: (
         ScimUser.objects.filter(
             # One arm per partial index: the visible users' unique index and the deleted users' one.
@@ -110,18 +116,19 @@ _USER_NAME_HOLDER = Statement(
             | Q(equals_ignoring_case("user_name", user_name), deleted_at__isnull=False),
             organization_id=organization_id,
         )
+        .select_related("membership")
         .order_by(F("deleted_at").desc(nulls_first=True), "-pk")
-        .select_for_update()[:1]
+        .select_for_update(of=("self",))[:MAX_USER_NAME_HOLDERS]
     ),
     organization_id=int,
     user_name=str,
 )
 
 
-def user_name_holder(*, integration: Integration, user_name: str) -> ScimUser | None:
-    """Who has `user_name` in the organization, locked: the visible user holding it, else the
-    user deleted most recently while holding it (an IdP's re-create brings that one back)."""
-    return _USER_NAME_HOLDER.first(organization_id=integration.organization_id, user_name=user_name)
+def user_name_holders(*, integration: Integration, user_name: str) -> list[ScimUser]:
+    """Who has held `user_name` in the organization, locked: the visible user holding it first
+    (if any), then the users deleted while holding it, most recent first."""
+    return _USER_NAME_HOLDERS(organization_id=integration.organization_id, user_name=user_name)
 
 
 def scim_group_get(*, integration: Integration, scim_id: str, for_update: bool = False) -> ScimGroup:

@@ -18,7 +18,7 @@ from .protocol import patch as patch_protocol
 from .protocol import resources
 from .protocol.errors import ScimError, bad_request, conflict
 from .representation import group_document, user_document
-from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, user_name_holder, users_of
+from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, user_name_holders, users_of
 from .statements import Insert, Statement, Update
 from .storage import MULTI_VALUED_USER_ATTRIBUTES, changed_multi_valued, write_user_values
 
@@ -76,8 +76,8 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
     """Link the provisioned person to a login and a membership of the organization.
 
     An existing login with the same email is reused (the same person in several organizations);
-    if that person already has a SCIM identity here, the new one gets a login of its own without
-    an email, so two SCIM users never share one membership."""
+    if that person already has a visible SCIM identity here, the new one gets a login of its own
+    without an email, so two SCIM users never share one membership."""
     organization_id = integration.organization_id
     email = _login_email(document)
     user = _LOGIN_BY_EMAIL.first(email=email) if email else None
@@ -85,7 +85,13 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
         membership = Membership.objects.filter(organization_id=organization_id, user=user).first()
         if membership is None:
             return _new_membership(organization_id, user, active)
-        if not ScimUser.objects.filter(membership=membership).exists():
+        previous = ScimUser.objects.filter(membership=membership).first()
+        if previous is None or previous.deleted_at is not None:
+            if previous is not None:
+                # The IdP deleted this person's earlier identity and now creates a new one (a
+                # rehire, a new IdP account): the person's login and access go to the new
+                # identity; the deleted one stays as history without them.
+                ScimUser.objects.filter(pk=previous.pk).update(membership=None)
             _set_membership_active(membership, active)
             return membership
         user = None
@@ -186,13 +192,17 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
     document.setdefault("active", True)
     user_name = document["userName"]
     external_id = document.get("externalId")
-    holder = user_name_holder(integration=integration, user_name=user_name)
-    if holder is not None and holder.deleted_at is None:
+    holders = user_name_holders(integration=integration, user_name=user_name)
+    if holders and holders[0].deleted_at is None:
+        holder = holders[0]
         if holder.active is not False or not _same_person(holder, external_id):
             raise _uniqueness_error(user_name)
         return _restore(integration=integration, user=holder, document=document)
-    if holder is not None and _same_person(holder, external_id):
-        return _restore(integration=integration, user=holder, document=document)
+    # The deleted identity this POST re-creates: the latest one of the same person (B25), not
+    # merely the latest one.
+    deleted = next((holder for holder in holders if _same_person(holder, external_id)), None)
+    if deleted is not None:
+        return _restore(integration=integration, user=deleted, document=document)
     try:
         return _create(integration=integration, document=document)
     except IntegrityError:
@@ -230,6 +240,9 @@ def _restore(*, integration: Integration, user: ScimUser, document: dict) -> Use
     if was_deleted and _taken(integration, document["userName"]):
         raise _uniqueness_error(document["userName"])
     user.deleted_at = None
+    if user.membership is None:
+        # Its login went to a later identity of the same person; find it the way a create does.
+        user.membership = _membership_for(integration=integration, document=document, active=True)
     _apply_document(user, document, integration=integration, force=True)
     verb = "Restored deleted" if was_deleted else "Reactivated"
     return UserChange(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.utils.functional import cached_property
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +26,7 @@ from .content import (
     TextJSONParser,
     unstorable_text,
 )
+from .exceptions import is_transaction_conflict
 from .protocol import discovery
 from .protocol.errors import ScimError, bad_request
 from .protocol.filters import parse_filter
@@ -50,6 +51,21 @@ def _refuse_unstorable_url(request) -> None:
     texts = [request.path, *(value for _, values in request.query_params.lists() for value in values)]
     if any(unstorable_text(text) for text in texts):
         raise bad_request("The URL holds a NUL character, which no attribute or id can contain.")
+
+
+# A transaction PostgreSQL chose as a deadlock victim, or refused to serialize, changed nothing:
+# run it again, as PostgreSQL's documentation advises, before telling the IdP.
+TRANSACTION_ATTEMPTS = 3
+
+
+def _in_transaction_retrying_conflicts(work):
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except OperationalError as error:
+            if not is_transaction_conflict(error) or attempt == TRANSACTION_ATTEMPTS:
+                raise
 
 
 class ScimView(APIView):
@@ -101,10 +117,14 @@ class ScimView(APIView):
             activity.record(request, response, integration=self.integration)
             request.scim_recorded = True
         else:
-            with transaction.atomic():
+
+            def recorded():
                 response = work()
                 activity.record(request, response, integration=self.integration)
-                request.scim_recorded = True
+                return response
+
+            response = _in_transaction_retrying_conflicts(recorded)
+            request.scim_recorded = True
         integration_touch(
             integration=self.integration,
             client=request.META.get("HTTP_USER_AGENT", ""),

@@ -46,3 +46,45 @@ def test_deactivation_in_one_organization_keeps_the_other(scim, other_scim, pers
     scim.patch(f"/Users/{person['id']}", [{"op": "replace", "path": "active", "value": False}])
     assert client.get(members_url(scim.integration)).status_code == 404
     assert client.get(members_url(other_scim.integration)).status_code == 200
+
+
+def _create(scim, external_id, user_name=EMAIL):
+    response = scim.post(
+        "/Users",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "externalId": external_id,
+            "emails": [{"value": EMAIL, "type": "work", "primary": True}],
+        },
+    )
+    assert response.status_code in (200, 201), response.content
+    return response.doc["id"]
+
+
+def test_a_person_deleted_then_created_anew_with_another_external_id_gets_access_back(scim, client):
+    # A rehire: the IdP deleted the person's account and created a new one (a new externalId)
+    # for the same email. The new identity takes over the person's login and access.
+    first = _create(scim, "okta-1")
+    user = User.objects.get(email=EMAIL)
+    user.set_password("pat-password-123")
+    user.save()
+    assert scim.delete(f"/Users/{first}").status_code == 204
+    second = _create(scim, "okta-2")
+    assert second != first
+    assert client.login(username=EMAIL, password="pat-password-123")
+    assert client.get(members_url(scim.integration)).status_code == 200
+    assert scim.get(f"/Users/{second}").doc["active"] is True
+    assert scim.get(f"/Users/{first}").status_code == 404
+
+
+def test_a_re_create_brings_back_the_deleted_identity_of_the_same_person_not_the_latest(scim):
+    first = _create(scim, "ext-a")
+    scim.delete(f"/Users/{first}")
+    second = _create(scim, "ext-b")
+    assert second != first
+    scim.delete(f"/Users/{second}")
+    again = _create(scim, "ext-a")
+    assert again == first
+    assert scim.get(f"/Users/{first}").doc["externalId"] == "ext-a"
+    assert scim.get(f"/Users/{second}").status_code == 404

@@ -166,3 +166,50 @@ def test_the_database_going_away_outside_the_view_is_a_503_not_a_500(scim, monke
     response = scim.get("/Users")
     body = scim_error(response, 503)
     assert int(response["Retry-After"]) > 0 and "127.0.0.1" not in body["detail"]
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg reports for PostgreSQL's deadlock_detected
+
+
+def _deadlocked_once(real):
+    """`real`, except that its first call fails the way a deadlock victim's statement does."""
+    from django.db import OperationalError
+
+    calls = []
+
+    def wrapped(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from _Deadlock()
+        return real(*args, **kwargs)
+
+    return wrapped, calls
+
+
+def test_a_deadlocked_change_runs_again_and_is_applied_once(populated, monkeypatch):
+    scim, user, _ = populated
+    wrapped, calls = _deadlocked_once(services.write_user_values)
+    monkeypatch.setattr("scim.services.write_user_values", wrapped)
+    response = scim.patch(f"/Users/{user['id']}", [{"op": "add", "path": "title", "value": "CTO"}])
+    assert response.status_code == 200, response.content
+    assert len(calls) == 2
+    stored = ScimUser.objects.get(scim_id=user["id"])
+    assert stored.attributes["title"] == "CTO" and stored.version == 2  # one change, not two
+    assert RequestRecord.objects.filter(method="PATCH").count() == 1
+
+
+def test_a_change_that_keeps_deadlocking_is_a_503_that_says_so_and_changes_nothing(populated, monkeypatch):
+    from django.db import OperationalError
+
+    scim, user, _ = populated
+    before = _state(scim.integration.organization)
+
+    def always(*args, **kwargs):
+        raise OperationalError("deadlock detected") from _Deadlock()
+
+    monkeypatch.setattr("scim.services.write_user_values", always)
+    response = scim.patch(f"/Users/{user['id']}", [{"op": "add", "path": "title", "value": "CTO"}])
+    body = scim_error(response, 503)
+    assert "concurrent change" in body["detail"] and response["Retry-After"] == "1"
+    assert _state(scim.integration.organization) == before
