@@ -11,6 +11,7 @@ login and Django admin's).
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -18,9 +19,27 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
 
+def _account(username: str) -> str:
+    """Who a login attempt is against: the account the email finds (so every spelling that
+    reaches one account shares one count), else the email as typed, folded."""
+    from .lookups import equals_ignoring_case
+    from .models import User
+
+    pk = (
+        User.objects.filter(equals_ignoring_case("email", username.strip()))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return (
+        f"account:{pk}"
+        if pk is not None
+        else f"email:{unicodedata.normalize('NFKC', username.strip()).casefold()}"
+    )
+
+
 def _key(request, username: str) -> str:
     address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    who = hashlib.sha256(f"{address}|{username.strip().lower()}".encode()).hexdigest()
+    who = hashlib.sha256(f"{address}|{_account(username)}".encode()).hexdigest()
     return f"login-failures:{who}"
 
 

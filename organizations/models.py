@@ -18,8 +18,10 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        # Log-in by email is case-insensitive, like the uniqueness rule.
-        return self.get(email__iexact=email)
+        # Log-in by email is case-insensitive, exactly as the uniqueness rule compares.
+        from .lookups import equals_ignoring_case
+
+        return self.get(equals_ignoring_case("email", email))
 
     def build_user(self, email, password=None, **extra):
         """An unsaved login: email normalised, the password hashed, or unusable when none."""

@@ -11,11 +11,11 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, CharField, F, JSONField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import JSONArray, Lower
-from django.db.models.lookups import Exact
+from django.db.models import Aggregate, F, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONArray
 
 from integrations.models import Integration
+from organizations.lookups import equals_ignoring_case
 from organizations.models import TeamMembership
 
 from .models import ScimGroup, ScimUser
@@ -23,13 +23,6 @@ from .protocol.errors import bad_request, not_found
 from .protocol.filters import Filter, parameterize, with_values
 from .protocol.pagination import Page, decode_cursor, encode_cursor
 from .statements import Statement, StatementCache
-
-
-def equals_ignoring_case(field: str, value: str) -> Q:
-    """`field` equals `value` ignoring case, as LOWER(field) = LOWER(value): the form that the
-    (organization, LOWER(...)) indexes serve. Django's `__iexact` compiles to UPPER(...) on
-    PostgreSQL, which no index serves: a sequential scan of every user on each create."""
-    return Q(Exact(Lower(field), Lower(Value(value, output_field=CharField()))))
 
 
 def visible_users(organization_id: int) -> QuerySet[ScimUser]:

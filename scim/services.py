@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import Integration
+from organizations.lookups import equals_ignoring_case
 from organizations.models import Membership, Team, TeamMembership, User
 
 from .models import ScimGroup, ScimUser, ScimUserValue
@@ -18,7 +19,7 @@ from .protocol import patch as patch_protocol
 from .protocol import resources
 from .protocol.errors import ScimError, bad_request, conflict
 from .representation import group_document, user_document
-from .selectors import equals_ignoring_case, scim_group_get, scim_user_get, user_name_holders, users_of
+from .selectors import scim_group_get, scim_user_get, user_name_holders, users_of
 from .statements import Insert, Statement, Update
 from .storage import MULTI_VALUED_USER_ATTRIBUTES, changed_multi_valued, write_user_values
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from organizations.lookups import equals_ignoring_case
 from scim.models import RequestRecord, ScimUser
-from scim.selectors import equals_ignoring_case, visible_users
+from scim.selectors import visible_users
 from scim.statements import Insert, Statement, StatementCache, Update
 from tests.factories import make_integration, make_scim_user
 

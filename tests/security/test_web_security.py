@@ -205,6 +205,25 @@ def test_the_email_is_matched_case_insensitively_and_success_clears_the_count(cl
     assert _login(client, email, PASSWORD).status_code == 200
 
 
+@pytest.mark.parametrize("variant", ["admın-b@x.test", "ADMIN-B@X.TEST", "admin-b@x.test "])
+def test_a_lookalike_spelling_of_a_locked_email_neither_logs_in_nor_counts_apart(
+    client, db, settings, variant
+):
+    # Found by an adversarial run: a dotless ı (U+0131) logged in as admin-b@x.test (PostgreSQL's
+    # UPPER folds it to I) while counting failures in a bucket of its own.
+    settings.LOGIN_FAILURE_LIMIT = 3
+    AdminMembershipFactory(user__email="admin-b@x.test")
+    for _ in range(3):
+        _login(client, "admin-b@x.test", "nope")
+    assert _login(client, variant, PASSWORD).status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_a_lookalike_spelling_is_not_the_account(client, db):
+    AdminMembershipFactory(user__email="admin-b@x.test")
+    assert _login(client, "admın-b@x.test", PASSWORD).status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
 def test_the_lock_ends_after_the_lockout_period(client, db, settings):
     settings.LOGIN_FAILURE_LIMIT = 2
     membership = AdminMembershipFactory()
