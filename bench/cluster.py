@@ -8,6 +8,7 @@ user (initdb refuses root). Everything started here is stopped by its own handle
 from __future__ import annotations
 
 import glob
+import http.client
 import json
 import os
 import shutil
@@ -16,8 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,10 +180,12 @@ class Gunicorn:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/login/", timeout=2)
+                # Any answer means it is up (http.client: a redirect to https is not followed).
+                probe = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                probe.request("GET", "/login/")
+                probe.getresponse().read()
+                probe.close()
                 return
-            except urllib.error.HTTPError:
-                return  # answering
             except OSError:
                 if self.process.poll() is not None:
                     break

@@ -143,7 +143,9 @@ def _attempted_name(request, resource_type: str) -> str:
 _insert_record = Insert(RequestRecord)
 
 
-def record(request, response, *, integration: Integration) -> None:
+def record(request, response, *, integration: Integration, linked: bool = True) -> None:
+    """Write the request's activity record. `linked=False` (a request that never authenticated)
+    ties it to no person or group: a stranger's request must not appear in someone's history."""
     started = getattr(request, "scim_started", None)
     latency = int((time.monotonic() - started) * 1000) if started else 0
     error = getattr(response, "scim_error", None)
@@ -162,6 +164,8 @@ def record(request, response, *, integration: Integration) -> None:
         resource_id = resource_id or url_id
     if error is not None and not resource_name:
         resource_name = _attempted_name(request, resource_type)
+    if not linked:
+        resource_id = resource_name = ""
     _insert_record(
         organization_id=integration.organization_id,
         integration_id=integration.pk,

@@ -31,10 +31,10 @@ from .protocol import discovery
 from .protocol.errors import ScimError, bad_request
 from .protocol.filters import parse_filter
 from .protocol.pagination import parse_page
-from .protocol.projection import project, wants_attribute
+from .protocol.projection import parse_attribute_list, project, wants_attribute
 from .protocol.schemas import GROUP, SEARCH_REQUEST_URN, USER, ResourceType, resource_type_by_id, schema_by_id
 from .representation import etag, group_resource, user_resource
-from .throttling import IntegrationRateThrottle
+from .throttling import IntegrationRateThrottle, count_in_window
 
 
 def _param(source, name: str):
@@ -76,8 +76,10 @@ class ScimView(APIView):
     content_negotiation_class = ScimContentNegotiation
     throttle_classes = [IntegrationRateThrottle]
 
-    # OPTIONS gets a SCIM 405 rather than DRF's description of the view.
+    # OPTIONS gets a SCIM 405 rather than DRF's description of the view, and `Allow` headers
+    # don't offer it.
     metadata_class = None
+    http_method_names = ["get", "post", "put", "patch", "delete", "head"]
 
     def initial(self, request, *args, **kwargs):
         activity.start(request)
@@ -146,14 +148,20 @@ class ScimView(APIView):
             return  # the database is unreachable: nothing can be recorded
         try:
             integration = request.auth if isinstance(getattr(request, "_auth", None), Integration) else None
-            if integration is None:
+            authenticated = integration is not None
+            if not authenticated:
+                # Anyone who knows the URL can send these: a bounded number a minute is recorded,
+                # so a stranger can neither flood the activity nor bury the IdP's own attempts.
+                count, _ = count_in_window(f"scim-refusals:{self.kwargs.get('integration_id', '')}")
+                if count > settings.SCIM_REFUSALS_RECORDED_PER_MINUTE:
+                    return
                 integration = Integration.objects.filter(
                     public_id=self.kwargs.get("integration_id", "")
                 ).first()
             if integration is None:
                 return
             with transaction.atomic():
-                activity.record(request, response, integration=integration)
+                activity.record(request, response, integration=integration, linked=authenticated)
         except DatabaseError:
             pass  # the database is the problem being reported; don't hide the answer behind it
 
@@ -228,6 +236,8 @@ class ListParams:
         )
         self.attributes = _param(source, "attributes")
         self.excluded = _param(source, "excludedAttributes")
+        parse_attribute_list(self.attributes)  # refused before any work when malformed
+        parse_attribute_list(self.excluded, where="excludedAttributes")
         sort_by = _param(source, "sortBy")
         order = str(_param(source, "sortOrder") or "ascending").lower()
         if order not in ("ascending", "descending"):
@@ -383,8 +393,9 @@ class SearchView(CollectionView):
     """POST /Users/.search and /Groups/.search: a list request with its parameters in the body."""
 
     reads_only = True
+    http_method_names = ["post"]
 
-    def get(self, request, *args, **kwargs):
+    def http_method_not_allowed(self, request, *args, **kwargs):
         raise ScimError(405, "Use POST for /.search.")
 
     def post(self, request, *args, **kwargs):

@@ -4,16 +4,23 @@ resource with the schema's `returned` characteristics: `always` attributes are a
 
 from __future__ import annotations
 
+from .errors import bad_request
 from .schemas import ALWAYS, NEVER, REQUEST, ResourceType, UnknownAttribute, resolve_attribute
 
 
-def parse_attribute_list(raw) -> list[str]:
+def parse_attribute_list(raw, *, where: str = "attributes") -> list[str]:
+    """A list of attribute names: a comma-separated string (a query parameter) or a list of
+    strings (a search request body, RFC 7644 section 3.4.3). Anything else is 400 invalidValue."""
     if raw is None:
         return []
     if isinstance(raw, list | tuple):
-        items = [str(item) for item in raw]
+        if not all(isinstance(item, str) for item in raw):
+            raise bad_request(f"{where} must be a list of attribute names (strings)")
+        items = list(raw)
+    elif isinstance(raw, str):
+        items = raw.split(",")
     else:
-        items = str(raw).split(",")
+        raise bad_request(f"{where} must be a list of attribute names or a comma-separated string")
     return [item.strip() for item in items if item and item.strip()]
 
 
@@ -38,7 +45,7 @@ def wants_attribute(resource_type: ResourceType, name: str, attributes=None, exc
     """Whether a projected response will contain top-level attribute `name` (lets a selector skip
     loading it, e.g. group members under `excludedAttributes=members`)."""
     attributes = parse_attribute_list(attributes)
-    excluded = parse_attribute_list(excluded)
+    excluded = parse_attribute_list(excluded, where="excludedAttributes")
     lowered = name.lower()
     if attributes:
         return any(ref.attribute.name.lower() == lowered for ref in _resolve(resource_type, attributes))
@@ -50,7 +57,7 @@ def wants_attribute(resource_type: ResourceType, name: str, attributes=None, exc
 
 def project(resource: dict, resource_type: ResourceType, attributes=None, excluded=None) -> dict:
     attributes = parse_attribute_list(attributes)
-    excluded = parse_attribute_list(excluded)
+    excluded = parse_attribute_list(excluded, where="excludedAttributes")
     result = _drop_unrequested(resource, resource_type)
     if attributes:
         return _include_only(result, resource_type, _resolve(resource_type, attributes))

@@ -234,7 +234,14 @@ class TestBodiesWithoutLength:
         assert response.status_code == 200 and response.json()["Resources"] == []
 
     def test_options_is_a_scim_405(self, scim):
-        assert_error(scim.request("OPTIONS", "/Users"), 405)
+        response = scim.request("OPTIONS", "/Users")
+        assert_error(response, 405)
+        assert "OPTIONS" not in response["Allow"] and "GET" in response["Allow"]
+
+    def test_allow_never_offers_options(self, scim):
+        response = scim.request("GET", "/Users/.search")
+        assert_error(response, 405)
+        assert [m.strip() for m in response["Allow"].split(",")] == ["POST"]
 
     def test_upper_case_prefix_is_a_scim_404_not_html(self, scim):
         response = scim.client.get(scim.base.replace("/scim/v2/", "/SCIM/V2/") + "/Users")

@@ -388,3 +388,12 @@ class TestOddInputIsAClientError:
         response = scim.post("/Bulk", {"schemas": [BULK], "Operations": [op]})
         assert response.status_code == 200
         assert response.doc["Operations"][0]["status"] == "400"
+
+    @pytest.mark.parametrize("field", ["attributes", "excludedAttributes"])
+    @pytest.mark.parametrize("value", [[5], {}, 7, [["userName"]]])
+    def test_a_search_naming_attributes_with_something_other_than_strings_is_invalid(
+        self, scim, field, value
+    ):
+        response = scim.post("/Users/.search", {"schemas": [SEARCH], field: value})
+        assert response.status_code == 400 and response.doc["scimType"] == "invalidValue"
+        assert field in response.doc["detail"]

@@ -271,3 +271,25 @@ def test_a_second_client_of_one_integration_shares_its_limit(client, scim, setti
     assert scim.get("/Users").status_code == 200
     assert second.get("/Users").status_code == 200
     scim_error(second.get("/Users"), 429)
+
+
+def test_refusals_before_authentication_are_recorded_a_bounded_number_of_times_a_minute(scim, settings):
+    # Anyone who knows an integration's URL can send requests without a token: found by an
+    # adversarial run flooding a person's history with 200 "no bearer token" records.
+    from django.core.cache import cache
+
+    from scim.models import RequestRecord
+
+    cache.clear()
+    settings.SCIM_REFUSALS_RECORDED_PER_MINUTE = 5
+    person = scim.create_user("ada@example.test")
+    for _ in range(12):
+        response = scim.request("GET", f"/Users/{person['id']}", token="")
+        assert response.status_code == 401
+    refused = RequestRecord.objects.filter(integration=scim.integration, status=401)
+    assert refused.count() == 5
+    # A stranger's request is in nobody's history.
+    assert set(refused.values_list("resource_id", "resource_name").distinct()) == {("", "")}
+    # The IdP itself is not limited by them, and its own requests are still recorded.
+    assert scim.get(f"/Users/{person['id']}").status_code == 200
+    assert RequestRecord.objects.filter(integration=scim.integration, status=200, method="GET").exists()

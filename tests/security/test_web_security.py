@@ -232,3 +232,35 @@ def test_the_lock_ends_after_the_lockout_period(client, db, settings):
     assert _login(client, membership.user.email, PASSWORD).status_code == 200
     cache.clear()  # what the cache does when LOGIN_LOCKOUT_SECONDS have passed
     assert _login(client, membership.user.email, PASSWORD).status_code == 302
+
+
+@pytest.mark.slow
+def test_under_gunicorn_a_forwarded_https_header_does_not_make_plain_http_secure(tmp_path):
+    # gunicorn's own defaults trust X-Forwarded-Proto/-Ssl from 127.0.0.1, which let plain HTTP
+    # through the SCIM API's HTTPS-only rule (adversarial run); gunicorn.conf.py leaves the
+    # decision to Django (TRUST_X_FORWARDED_PROTO).
+    import json
+    import urllib.error
+    import urllib.request
+
+    from bench.cluster import Gunicorn, app_env, create_integration, manage
+
+    env = app_env(f"sqlite:///{tmp_path / 'https.sqlite3'}", SECURE_SSL_REDIRECT="1")
+    manage(env, "migrate", "--noinput")
+    server = Gunicorn(env, workers=1)
+    try:
+        info = create_integration(env, "https-only", server.url)
+        for header, value in [
+            ("X-Forwarded-Ssl", "on"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Protocol", "https"),
+        ]:
+            request = urllib.request.Request(
+                info["url"] + "/Users", headers={"Authorization": f"Bearer {info['token']}", header: value}
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 403, header
+            assert "HTTPS" in json.loads(refused.value.read())["detail"]
+    finally:
+        server.stop()
