@@ -17,7 +17,10 @@ from integrations.tokens import digest_token, digests_match
 from .protocol.errors import ScimError
 
 # One message for every failure: a caller learns nothing about which tokens or integrations exist.
-INVALID_TOKEN = "The bearer token is missing, invalid or revoked for this SCIM endpoint."
+INVALID_TOKEN = (
+    "The bearer token is missing, invalid or revoked for this SCIM endpoint "
+    "(check the endpoint URL too: a token only opens its own integration's URL)."
+)
 
 
 class ScimClient:

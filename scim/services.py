@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from integrations.models import Integration
 from organizations.lookups import equals_ignoring_case
-from organizations.models import Membership, Team, TeamMembership, User
+from organizations.models import Membership, Role, Team, TeamMembership, User
 
 from .models import ScimGroup, ScimUser, ScimUserValue
 from .protocol import patch as patch_protocol
@@ -122,10 +122,37 @@ def _new_membership(organization_id: int, user: User, active: bool) -> Membershi
     return _insert_membership.save(membership)
 
 
+def _admin_condition() -> Q:
+    granted = TeamMembership.objects.filter(membership=OuterRef("pk"), team__granted_role=Role.ADMIN)
+    return Q(role=Role.ADMIN) | Q(Exists(granted))
+
+
+def _is_last_active_admin(membership: Membership) -> bool:
+    """Whether ending `membership`'s access would leave its organization without an active
+    admin: one query, run only when an IdP ends someone's access."""
+    admins = Membership.objects.filter(
+        _admin_condition(), organization_id=membership.organization_id, is_active=True
+    )
+    return (
+        Membership.objects.filter(pk=membership.pk)
+        .filter(Exists(admins.filter(pk=OuterRef("pk"))), ~Exists(admins.exclude(pk=membership.pk)))
+        .exists()
+    )
+
+
 def _set_membership_active(membership: Membership, active: bool) -> None:
-    """Access to the organization follows the SCIM user's state, at once."""
+    """Access to the organization follows the SCIM user's state, at once; except that the IdP
+    cannot end the access of the organization's last active admin, which would leave nobody
+    able to manage the organization or its integrations (an admin testing the IdP with their
+    own account locked themselves out this way)."""
     if membership.is_active == active:
         return
+    if not active and _is_last_active_admin(membership):
+        raise ScimError(
+            409,
+            "This person is the organization's last active administrator; ending their access would "
+            "leave nobody able to manage the organization. Make someone else an admin first, then retry.",
+        )
     membership.is_active = active
     membership.deactivated_at = None if active else timezone.now()
     _update_membership_access(membership)
@@ -425,22 +452,17 @@ def _member_memberships(integration: Integration, ids) -> dict[str, int]:
     return found
 
 
-def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str] | None = None) -> None:
-    """Insert memberships (SCIM id → membership id). Repeated adds (JumpCloud) and parallel adds
-    are no-ops, never errors or lost members; a `display` the IdP sent is kept and echoed."""
+def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str] | None = None) -> int:
+    """Insert memberships (SCIM id → membership id); returns how many were new. Repeated adds
+    (JumpCloud) and parallel adds are no-ops, never errors or lost members; a `display` the IdP
+    sent is kept and echoed."""
     displays = displays or {}
+    added = _insert_memberships(team_id, list(members.values()))
     labelled = [
         TeamMembership(team_id=team_id, membership_id=mid, display=str(displays[uid]))
         for uid, mid in members.items()
         if isinstance(displays.get(uid), str)
     ]
-    plain = [
-        TeamMembership(team_id=team_id, membership_id=mid)
-        for uid, mid in members.items()
-        if not isinstance(displays.get(uid), str)
-    ]
-    if plain:
-        _insert_memberships(team_id, [row.membership_id for row in plain])
     if labelled:
         TeamMembership.objects.bulk_create(
             labelled,
@@ -449,17 +471,20 @@ def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str]
             update_fields=["display"],
             batch_size=5000,
         )
+    return added
 
 
 INSERT_CHUNK = 30_000  # below SQLite's 32,766 bound parameters per statement
 
 
-def _insert_memberships(team_id: int, membership_ids: list[int]) -> None:
+def _insert_memberships(team_id: int, membership_ids: list[int]) -> int:
     """One INSERT … SELECT … ON CONFLICT DO NOTHING per 30,000 members, on SQLite and PostgreSQL
-    alike (bulk_create would split it into 333-row statements on SQLite)."""
+    alike (bulk_create would split it into 333-row statements on SQLite). Returns how many rows
+    were new."""
     table = TeamMembership._meta.db_table
     membership_table = Membership._meta.db_table
     now = timezone.now()
+    added = 0
     with connection.cursor() as cursor:
         for start in range(0, len(membership_ids), INSERT_CHUNK):
             chunk = membership_ids[start : start + INSERT_CHUNK]
@@ -470,6 +495,8 @@ def _insert_memberships(team_id: int, membership_ids: list[int]) -> None:
                 "ON CONFLICT (team_id, membership_id) DO NOTHING",
                 [team_id, now, *chunk],
             )
+            added += max(cursor.rowcount, 0)
+    return added
 
 
 def _displays(members: list[dict] | None) -> dict[str, str]:
@@ -605,13 +632,14 @@ def scim_group_patch(
             parts.append(f"set {_plural(len(adds), 'member')}")
         else:
             if delta.remove:
-                TeamMembership.objects.filter(
+                removed, _ = TeamMembership.objects.filter(
                     team_id=group.team_id, membership__scim_user__scim_id__in=list(delta.remove)
                 ).delete()
-                parts.append(f"removed {_plural(len(delta.remove), 'member')}")
-            if adds:
-                parts.append(f"added {_plural(len(adds), 'member')}")
-        _add_members(group.team_id, adds, delta.displays)
+                if removed:
+                    parts.append(f"removed {_plural(removed, 'member')}")
+        added = _add_members(group.team_id, adds, delta.displays)
+        if added and not delta.replace_all:
+            parts.append(f"added {_plural(added, 'member')}")
     if renamed:
         parts.insert(
             0, f"renamed from {old_name}" if old_name != group.display_name else "externalId changed"

@@ -402,3 +402,32 @@ class TestReplaceAndLimits:
             )
         )
         assert ScimGroup.objects.get(scim_id=group_id).integration == other_integration_scim.integration
+
+
+def test_a_repeated_add_is_no_change_and_says_so(scim, people):
+    # JumpCloud repeats member adds; the activity must not claim a member was added each time.
+    from scim.models import RequestRecord
+
+    group = scim.create_group("eng", people[:1])
+    before = scim.get(f"/Groups/{group['id']}").doc["meta"]["version"]
+    for _ in range(3):
+        ok(
+            scim.patch(
+                f"/Groups/{group['id']}", [{"op": "add", "path": "members", "value": [{"value": people[0]}]}]
+            )
+        )
+    outcomes = list(
+        RequestRecord.objects.filter(method="PATCH").order_by("id").values_list("outcome", flat=True)
+    )
+    assert outcomes == ["No change to group eng"] * 3
+    assert scim.get(f"/Groups/{group['id']}").doc["meta"]["version"] == before
+    ok(
+        scim.patch(
+            f"/Groups/{group['id']}",
+            [{"op": "add", "path": "members", "value": [{"value": people[0]}, {"value": people[1]}]}],
+        )
+    )
+    assert (
+        RequestRecord.objects.filter(method="PATCH").latest("id").outcome
+        == "Updated group eng: added 1 member"
+    )

@@ -88,3 +88,36 @@ def test_a_re_create_brings_back_the_deleted_identity_of_the_same_person_not_the
     assert again == first
     assert scim.get(f"/Users/{first}").doc["externalId"] == "ext-a"
     assert scim.get(f"/Users/{second}").status_code == 404
+
+
+def test_the_idp_cannot_end_the_access_of_the_organizations_last_active_admin(scim, client):
+    # An admin who tested the IdP with their own account locked the whole organization out.
+    from tests.factories import AdminMembershipFactory
+
+    admin = AdminMembershipFactory(
+        organization=scim.integration.organization, user__email="boss@example.test"
+    )
+    created = scim.create_user("boss@example.test", emails=[{"value": "boss@example.test", "primary": True}])
+    for change in (
+        lambda: scim.patch(
+            f"/Users/{created['id']}", [{"op": "Replace", "path": "active", "value": "False"}]
+        ),
+        lambda: scim.delete(f"/Users/{created['id']}"),
+    ):
+        response = change()
+        assert response.status_code == 409, response.content
+        assert "last active administrator" in response.doc["detail"]
+    admin.refresh_from_db()
+    assert admin.is_active
+    assert scim.get(f"/Users/{created['id']}").doc["active"] is True  # nothing half-done
+
+    AdminMembershipFactory(organization=scim.integration.organization)  # someone else can manage it now
+    response = scim.patch(f"/Users/{created['id']}", [{"op": "replace", "path": "active", "value": False}])
+    assert response.status_code == 200
+    admin.refresh_from_db()
+    assert not admin.is_active
+
+
+def test_ending_a_plain_members_access_needs_no_other_admin(scim, person, client):
+    response = scim.patch(f"/Users/{person['id']}", [{"op": "replace", "path": "active", "value": False}])
+    assert response.status_code == 200
