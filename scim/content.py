@@ -134,6 +134,20 @@ class PlainJSONRenderer(ScimJSONRenderer):
     format = "json"
 
 
+def states_preference(request) -> bool:
+    """Whether the Accept header names either JSON media type (not just */* or nothing)."""
+    accept = request.META.get("HTTP_ACCEPT", "").lower()
+    return SCIM_MEDIA_TYPE in accept or "application/json" in accept
+
+
+def prefers_plain_json(request) -> bool:
+    accept = request.META.get("HTTP_ACCEPT", "").lower()
+    if states_preference(request):
+        return "application/json" in accept and SCIM_MEDIA_TYPE not in accept
+    sent = (request.META.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+    return sent == "application/json"
+
+
 class ScimContentNegotiation(BaseContentNegotiation):
     """Never answers 406: a SCIM client gets JSON whatever its Accept header says."""
 
@@ -144,8 +158,9 @@ class ScimContentNegotiation(BaseContentNegotiation):
         return next((parser for parser in parsers if parser.media_type == content_type), None)
 
     def select_renderer(self, request, renderers, format_suffix=None):
-        accept = request.META.get("HTTP_ACCEPT", "").lower()
+        """application/scim+json (RFC 7644 section 8.1; Entra requires it), unless the client
+        asks for application/json (Accept), or states no preference and sent its body as
+        application/json: OneLogin's documentation requires application/json answers and it
+        sends application/json bodies. `prefers_plain_json` says which."""
         scim, plain = renderers[0], renderers[1]
-        if "application/json" in accept and SCIM_MEDIA_TYPE not in accept:
-            return plain, plain.media_type
-        return scim, scim.media_type
+        return (plain, plain.media_type) if prefers_plain_json(request) else (scim, scim.media_type)

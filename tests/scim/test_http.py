@@ -70,30 +70,51 @@ class TestAuthentication:
 
 
 class TestMediaTypes:
-    def test_plain_json_with_charset_is_accepted(self, scim):
+    def _post_json(self, scim, content_type, **headers):
         body = json.dumps(
             {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "json@example.test"}
         )
-        response = scim.client.post(
+        return scim.client.post(
             f"{scim.base}/Users",
             body,
-            content_type="application/json; charset=utf-8",
+            content_type=content_type,
             HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+            **headers,
         )
+
+    def test_plain_json_with_charset_is_accepted_and_answered_in_kind(self, scim):
+        # OneLogin sends application/json and its documentation requires application/json back.
+        response = self._post_json(scim, "application/json; charset=utf-8")
         assert response.status_code == 201
-        assert response["Content-Type"] == "application/scim+json"
+        assert response["Content-Type"] == "application/json"
+
+    @pytest.mark.parametrize("accept", ["application/scim+json", "application/scim+json, application/json"])
+    def test_a_client_that_asks_for_scim_json_gets_it_whatever_it_sent(self, scim, accept):
+        response = self._post_json(scim, "application/json", HTTP_ACCEPT=accept)
+        assert response.status_code == 201 and response["Content-Type"] == "application/scim+json"
+
+    @pytest.mark.parametrize("accept", [None, "*/*"])
+    def test_scim_json_in_scim_json_out_when_no_preference_is_stated(self, scim, accept):
+        headers = {"HTTP_ACCEPT": accept} if accept else {}
+        response = self._post_json(scim, "application/scim+json", **headers)
+        assert response.status_code == 201 and response["Content-Type"] == "application/scim+json"
+        listing = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}", **headers)
+        assert listing["Content-Type"] == "application/scim+json"
 
     def test_a_client_asking_for_application_json_gets_it(self, scim):
-        response = (
-            scim.get("/Users", HTTP_ACCEPT="application/json")
-            if False
-            else scim.client.get(
-                f"{scim.base}/Users",
-                HTTP_AUTHORIZATION=f"Bearer {scim.token}",
-                HTTP_ACCEPT="application/json",
-            )
+        response = scim.client.get(
+            f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}", HTTP_ACCEPT="application/json"
         )
         assert response["Content-Type"] == "application/json"
+
+    def test_errors_follow_the_same_rule(self, scim):
+        response = scim.client.post(
+            f"{scim.base}/Users",
+            "{not json",
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {scim.token}",
+        )
+        assert response.status_code == 400 and response["Content-Type"] == "application/json"
 
     def test_trailing_slash_or_not_never_redirects(self, scim):
         for path in ("/Users", "/Users/", "/Groups", "/Groups/", "/ServiceProviderConfig/", "/Schemas/"):
