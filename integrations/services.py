@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from organizations.models import Organization
+from organizations.timestamps import format_timestamp
 
 from .models import AuditEvent, AuthType, Integration, IntegrationToken
 from .tokens import generate_token
@@ -66,7 +67,7 @@ def token_rotate(
     IntegrationToken.objects.filter(integration=integration, revoked_at__isnull=True).update(revoked_at=ends)
     IntegrationToken.objects.filter(integration=integration, revoked_at__gt=ends).update(revoked_at=ends)
     raw = _issue_token(integration=integration, created_by=actor)
-    when = "now" if not grace else f"at {ends:%Y-%m-%d %H:%M} UTC"
+    when = "now" if not grace else f"on {format_timestamp(ends)}"
     audit(
         organization=integration.organization,
         integration=integration,

@@ -1,5 +1,6 @@
 """The integration page (what the IdP has been doing) and each lifecycle action with its audit."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -142,7 +143,11 @@ def test_rotate_with_a_grace_period_keeps_the_old_token_working(admin_client, or
     assert old.is_valid_at(timezone.now())
     body = admin_client.get(detail_url(integration)).content.decode()
     assert "Works until" in body
-    assert "stops working at" in _audit(integration.pk, "token.rotated").summary
+    # The audit summary writes the moment like every page does: month in words, time, time zone.
+    assert re.search(
+        r"stops working on [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d UTC\.$",
+        _audit(integration.pk, "token.rotated").summary,
+    )
 
 
 def test_rotate_with_grace_needs_hours(admin_client, org, integration):
