@@ -115,8 +115,9 @@ def integration_set_enabled(
 
 @transaction.atomic
 def integration_delete(*, integration: Integration, actor=None, staff: bool = False) -> None:
-    """Delete the integration and its tokens. Provisioned people and teams stay; they are simply
-    no longer managed by SCIM."""
+    """Delete the integration and its tokens. The people and teams it manages stay, managed by no
+    integration (ScimUser/ScimGroup.integration become NULL) until another integration of the
+    organization writes them."""
     organization = integration.organization
     name = integration.name
     audit(
