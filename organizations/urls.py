@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from . import views
 
-# Login, logout and home keep global names: settings.LOGIN_URL, LOGIN_REDIRECT_URL and
+# Login, logout, password change and home keep global names: settings.LOGIN_URL, LOGIN_REDIRECT_URL and
 # LOGOUT_REDIRECT_URL refer to them as "login", "home" and "login".
 organization_patterns = [
     path("o/<slug:slug>/", views.organization_home, name="detail"),
@@ -15,6 +15,7 @@ organization_patterns = [
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("", views.home, name="home"),
     path("", include((organization_patterns, "organizations"))),
 ]
