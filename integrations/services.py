@@ -151,18 +151,26 @@ def integration_rename(*, integration: Integration, name: str, actor=None, staff
 def integration_touch(
     *, integration: Integration, client: str, idp: str, token: IntegrationToken | None
 ) -> None:
-    """Note that the IdP reached us. Written at most once a minute per integration so a busy
-    IdP does not cause a write on every request."""
+    """Note that the IdP reached us, without a write on every request.
+
+    The integration's row is written at most once a minute (or when the client or the recognised
+    IdP changes). Each token keeps its own clock: a token is written when its own last use is
+    unknown or a minute old, so a token just pasted into the IdP shows as used on its first
+    request even while another token of the integration keeps the integration's row fresh."""
     now = timezone.now()
     stale = now - timedelta(seconds=60)
-    recent = integration.last_request_at and integration.last_request_at > stale
+    client = client[:255]
+    recent = integration.last_request_at is not None and integration.last_request_at > stale
     newly_recognised = bool(idp) and idp != integration.detected_idp
-    if recent and integration.last_client == client[:255] and not newly_recognised:
+    integration_written = not recent or integration.last_client != client or newly_recognised
+    if integration_written:
+        Integration.objects.filter(pk=integration.pk).update(
+            last_request_at=now, last_client=client, detected_idp=idp or integration.detected_idp
+        )
+    if token is None:
         return
-    Integration.objects.filter(pk=integration.pk).update(
-        last_request_at=now, last_client=client[:255], detected_idp=idp or integration.detected_idp
-    )
-    if token is not None:
+    token_stale = token.last_used_at is None or token.last_used_at <= stale
+    if integration_written or token_stale:
         IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
