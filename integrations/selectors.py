@@ -192,12 +192,16 @@ def activity_rows(*, organization: Organization, records) -> list[ActivityRow]:
                 status=record.status, scim_type=record.scim_type, detail=record.outcome
             )
             holder = holders.get(name.lower()) if name else None
+        display_path = _display_path(record.path)
         explanation = explanations.explain(
-            status=record.status, scim_type=record.scim_type, detail=record.outcome, holder=holder
+            status=record.status,
+            scim_type=record.scim_type,
+            detail=record.outcome,
+            holder=holder,
+            method=record.method,
+            path=display_path,
         )
-        rows.append(
-            ActivityRow(record=record, display_path=_display_path(record.path), explanation=explanation)
-        )
+        rows.append(ActivityRow(record=record, display_path=display_path, explanation=explanation))
     return rows
 
 
@@ -258,6 +262,10 @@ class Connection:
     @property
     def last_refused_sentence(self) -> str:
         return explanations.refusal_sentence(self.last_refused_outcome)
+
+    @property
+    def last_refused_reason(self) -> str:
+        return explanations.refusal_reason(self.last_refused_outcome) or "refused"
 
     @property
     def last_refused_explanation(self) -> explanations.Explanation | None:
