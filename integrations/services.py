@@ -29,12 +29,57 @@ def audit(
     )
 
 
+DEFAULT_NAME = "SCIM"
+
+
+def integration_default_name(*, organization: Organization) -> str:
+    """ "SCIM" for an organization's first integration, then "SCIM 2", "SCIM 3", …: the lowest
+    number no integration of the organization is named with, so two are never both "SCIM"."""
+    taken = {
+        name.casefold()
+        for name in Integration.objects.filter(organization=organization).values_list("name", flat=True)
+    }
+    if DEFAULT_NAME.casefold() not in taken:
+        return DEFAULT_NAME
+    number = 2
+    while f"{DEFAULT_NAME} {number}".casefold() in taken:
+        number += 1
+    return f"{DEFAULT_NAME} {number}"
+
+
+def integration_name_taken(*, organization: Organization, name: str, exclude_pk: int | None = None) -> bool:
+    """Whether another integration of the organization has this name (ignoring case): names are
+    how admins tell integrations apart in lists, the audit trail and the activity."""
+    others = Integration.objects.filter(organization=organization, name__iexact=name.strip())
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return others.exists()
+
+
+def _clean_name(*, organization: Organization, name: str, exclude_pk: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("An integration needs a name.")
+    if len(name) > Integration._meta.get_field("name").max_length:
+        raise ValueError("That name is too long.")
+    if integration_name_taken(organization=organization, name=name, exclude_pk=exclude_pk):
+        raise ValueError(f"Another integration of this organization is already named “{name}”.")
+    return name
+
+
 @transaction.atomic
 def integration_create(
-    *, organization: Organization, created_by=None, auth_type: str = AuthType.TOKEN, name: str = "SCIM"
+    *, organization: Organization, created_by=None, auth_type: str = AuthType.TOKEN, name: str = ""
 ) -> tuple[Integration, str]:
     """Create a SCIM integration and its first token. Returns the integration and the raw token,
-    which exists only in this return value: the database keeps its digest."""
+    which exists only in this return value: the database keeps its digest.
+
+    Without a `name`, the integration is named "SCIM", "SCIM 2", … (integration_default_name).
+    Raises ValueError for a name another integration of the organization already has."""
+    if name and name.strip():
+        name = _clean_name(organization=organization, name=name)
+    else:
+        name = integration_default_name(organization=organization)
     integration = Integration.objects.create(
         organization=organization, created_by=created_by, auth_type=auth_type, name=name
     )
@@ -133,7 +178,10 @@ def integration_delete(*, integration: Integration, actor=None, staff: bool = Fa
 
 @transaction.atomic
 def integration_rename(*, integration: Integration, name: str, actor=None, staff: bool = False) -> None:
+    """Rename the integration, audited. Raises ValueError for an empty name or one another
+    integration of the organization already has."""
     old = integration.name
+    name = _clean_name(organization=integration.organization, name=name, exclude_pk=integration.pk)
     if old == name:
         return
     integration.name = name
@@ -175,9 +223,9 @@ def integration_touch(
 
 
 @transaction.atomic
-def group_role_set(*, integration: Integration, team_id: int, role: str, actor=None) -> None:
+def group_role_set(*, integration: Integration, team_id: int, role: str, actor=None):
     """Map one of the integration's groups to a role in the organization: its members hold that
-    role for as long as the IdP keeps them in the group."""
+    role for as long as the IdP keeps them in the group. Returns the team."""
     from organizations.models import Role, Team
 
     if role not in ("", *Role.values):
@@ -190,7 +238,7 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
     if team is None:
         raise LookupError("No such group in this organization.")
     if team.granted_role == role:
-        return
+        return team
     team.granted_role = role
     team.save(update_fields=["granted_role"])
     if role:
@@ -204,3 +252,4 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
         action="group.role",
         summary=summary,
     )
+    return team
