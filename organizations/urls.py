@@ -17,5 +17,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include((organization_patterns, "organizations"))),
 ]
