@@ -415,3 +415,37 @@ def integration_groups(*, integration: Integration) -> list:
         .annotate(member_count=Count("team_memberships"))
         .order_by(Lower("name"))[:GROUPS_SHOWN]
     )
+
+
+@dataclass(frozen=True)
+class ManagedAdmins:
+    """The organization's admins whom this integration manages: its IdP can end their access
+    (unassigning someone deactivates them), including the access of the admin reading the page.
+    An admin's own account used to test the IdP ends up here, since a create for an existing
+    member's email links to that member."""
+
+    people: list  # organizations.selectors.Person
+    admin_count: int
+    includes_viewer: bool
+
+    @property
+    def all_admins(self) -> bool:
+        return bool(self.people) and len(self.people) == self.admin_count
+
+
+def integration_managed_admins(*, integration: Integration, viewer_membership_id: int) -> ManagedAdmins:
+    """Which admins of the organization this integration manages. One query."""
+    from organizations.selectors import admin_people
+
+    admins = admin_people(organization=integration.organization)
+    managed = [
+        person
+        for person in admins
+        if person.is_scim_managed and person.scim_user.integration_id == integration.pk
+    ]
+    managed.sort(key=lambda p: p.name.casefold())
+    return ManagedAdmins(
+        people=managed,
+        admin_count=len(admins),
+        includes_viewer=any(p.membership.pk == viewer_membership_id for p in managed),
+    )

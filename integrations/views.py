@@ -152,6 +152,9 @@ def integration_detail(request: HttpRequest, access: OrgAccess, public_id: str) 
             ),
             "filter_form": filter_form,
             "groups": selectors.integration_groups(integration=overview.integration),
+            "managed_admins": selectors.integration_managed_admins(
+                integration=overview.integration, viewer_membership_id=access.membership.pk
+            ),
             "role_choices": [("", "No role"), *Role.choices],
             "retention_days": settings.SCIM_ACTIVITY_RETENTION_DAYS,
             "nav": "integrations",

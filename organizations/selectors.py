@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .models import Membership, Organization, Role, Team, TeamMembership
 
@@ -209,6 +209,17 @@ def person_list(*, organization: Organization) -> list[Person]:
     people = [person_from_membership(m) for m in _people_queryset(organization=organization)]
     people.sort(key=lambda p: (not p.is_active, p.name.casefold(), p.email.casefold()))
     return people
+
+
+def admin_people(*, organization: Organization) -> list[Person]:
+    """The organization's active admins (by their own role or through a team), with the SCIM
+    resource that may manage each. One query, however large the organization."""
+    memberships = (
+        _people_queryset(organization=organization)
+        .filter(is_active=True)
+        .filter(Q(role=Role.ADMIN) | Q(admin_team__isnull=False))
+    )
+    return [person_from_membership(m) for m in memberships]
 
 
 def person_get(*, organization: Organization, membership_id: int) -> tuple[Person, list[Team]] | None:
