@@ -57,6 +57,16 @@ def organization_list_for_user(*, user) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user, memberships__is_active=True).order_by("name")
 
 
+def organization_list_administered(*, user) -> QuerySet[Organization]:
+    """Organizations the user administers (an active membership with the admin role, or in a
+    team that grants it), by name. One query."""
+    admin_memberships = Membership.objects.filter(user=user, is_active=True).filter(
+        Q(role=Role.ADMIN)
+        | Exists(TeamMembership.objects.filter(membership=OuterRef("pk"), team__granted_role=Role.ADMIN))
+    )
+    return Organization.objects.filter(memberships__in=admin_memberships).distinct().order_by("name")
+
+
 @dataclass(frozen=True)
 class Person:
     """One row of the Members page: a membership as the admin should see it."""

@@ -35,3 +35,36 @@ def test_a_person_with_a_long_email_and_username_fits_a_phone(live_server, page,
         assert width <= PHONE["width"], (path, width)
     page.goto(f"{live_server.url}/o/acme/members/{person.membership_id}/")
     screenshot(page, "member-long-email-phone")
+
+
+# Words of table cells (not code) that the browser split across lines in the middle of letters
+# (a break at a hyphen or after punctuation is a sensible one).
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('.guide td, .guide th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('code')) continue;
+      const re = /[\\p{L}\\p{N}]+/gu;
+      let match;
+      while ((match = re.exec(node.data))) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("slug", ["okta", "onelogin", "generic"])
+def test_guide_tables_scroll_on_a_phone_instead_of_breaking_words(live_server, page, screenshot, slug):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/docs/idp/{slug}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.evaluate(BROKEN_WORDS) == []
+    if slug == "okta":
+        screenshot(page, "guide-okta-phone")
