@@ -126,17 +126,6 @@ class Person:
         return "active" if self.is_active else "deactivated"
 
     @property
-    def managed_by_label(self) -> str:
-        """The Members page's "Managed by" column in words."""
-        if self.is_scim_managed:
-            return "SCIM"
-        if self.is_scim_deleted:
-            return "SCIM (deleted)"
-        if self.was_scim_managed:
-            return "Formerly SCIM"
-        return "Manual"
-
-    @property
     def role_label(self) -> str:
         return Role.ADMIN.label if self.is_admin else Role.MEMBER.label
 
