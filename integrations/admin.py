@@ -2,6 +2,7 @@
 made and used, and whether it is revoked. Every change goes through integrations.services, so
 it is audited like a change made in the web UI."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
@@ -25,8 +26,28 @@ class IntegrationTokenInline(admin.TabularInline):
         return False
 
 
+class IntegrationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Integration
+        fields = ("name",)  # everything else is read-only here
+
+    def clean_name(self) -> str:
+        # The same rule as the web UI: names tell an organization's integrations apart.
+        name = (self.cleaned_data.get("name") or "").strip()
+        if not name:
+            raise forms.ValidationError("An integration needs a name.")
+        if services.integration_name_taken(
+            organization=self.instance.organization, name=name, exclude_pk=self.instance.pk
+        ):
+            raise forms.ValidationError(
+                f"Another integration of this organization is already named “{name}”."
+            )
+        return name
+
+
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationAdminForm
     list_display = (
         "name",
         "organization",

@@ -11,8 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# scim/activity.AUTH_FAILURES: the outcome of a refused request names the reason in words.
+# scim/activity.AUTH_FAILURES: the outcome of a refused request names the reason in words. The
+# first two are the refusals of a token pasted with the wrong "Bearer " around it; the SCIM core
+# records them as (lower-cased here):
+#   "Refused: the Authorization header says 'Bearer' twice ('Bearer Bearer <token>')"
+#   "Refused: the Authorization header has a token but no 'Bearer ' in front of it"
+# Until it does, both arrive as "unknown" and "malformed", whose advice covers them too.
 _AUTH_REASONS = (
+    ("says 'bearer' twice", "double_bearer"),
+    ("no 'bearer ' in front", "no_scheme"),
     ("no bearer token", "missing"),
     ("not 'bearer <token>'", "malformed"),
     ("belongs to a different integration", "other_endpoint"),
@@ -62,16 +69,34 @@ def contested_user_name(*, status: int, scim_type: str, detail: str) -> str | No
     return match.group("name") if match else None
 
 
+_REFUSAL_REASONS = {
+    "missing": "no bearer token was sent",
+    "malformed": "the Authorization header was not “Bearer <token>”",
+    "no_scheme": "the token was sent without “Bearer ” in front of it",
+    "double_bearer": "the Authorization header said “Bearer Bearer …”",
+    "unknown": "the token is not one of this integration's tokens",
+    "other_endpoint": "the token belongs to another integration",
+    "revoked": "the token was revoked or has expired",
+    "disabled": "the integration is disabled",
+}
+
+
+def refusal_reason(outcome: str) -> str:
+    """Why a request was refused, as the end of a sentence ("the integration is disabled")."""
+    return _REFUSAL_REASONS.get(auth_failure(outcome) or "", "")
+
+
 def refusal_sentence(outcome: str) -> str:
-    """A refused request in one sentence an admin reads at a glance."""
-    return {
-        "missing": "A request without a bearer token was refused",
-        "malformed": "A request with a malformed Authorization header was refused",
-        "unknown": "A request with an unknown token was refused",
-        "other_endpoint": "A request with another integration's token was refused",
-        "revoked": "A request with a revoked or expired token was refused",
-        "disabled": "A request was refused because the integration is disabled",
-    }.get(auth_failure(outcome) or "", "A request was refused")
+    """A refused request in words an admin reads at a glance, without its time (the page writes
+    the time beside it): "Request refused: the integration is disabled"."""
+    reason = refusal_reason(outcome)
+    return f"Request refused: {reason}" if reason else "Request refused"
+
+
+# Where an IdP's field adds "Bearer " by itself, so only the token goes in.
+_FIELDS_THAT_ADD_BEARER = (
+    "Okta's HTTP Header, Entra's Secret Token, OneLogin's SCIM Bearer Token and JumpCloud's Token Key"
+)
 
 
 def _auth_explanation(reason: str) -> Explanation:
@@ -84,15 +109,33 @@ def _auth_explanation(reason: str) -> Explanation:
         ),
         "malformed": Explanation(
             "Wrong kind of credentials",
-            "The Authorization header was not “Bearer <token>” (for example Basic authentication).",
-            "Choose bearer-token authentication in your identity provider and paste only the token, "
-            "without “Bearer ” in front of it.",
+            "The Authorization header was not “Bearer <token>”: either another kind of credentials "
+            "(such as Basic authentication), or the token with nothing in front of it.",
+            "Choose bearer-token authentication in your identity provider. Where its field adds "
+            f"“Bearer ” itself ({_FIELDS_THAT_ADD_BEARER}), paste only the token; where you type "
+            "the whole header value, write “Bearer ” followed by the token.",
+        ),
+        "no_scheme": Explanation(
+            "“Bearer ” missing",
+            "The Authorization header carried the token alone; it must read “Bearer <token>”.",
+            "Where you typed the header value in your identity provider, put “Bearer ” (with the "
+            f"space) before the token. Fields that add it themselves ({_FIELDS_THAT_ADD_BEARER}) "
+            "need only the token.",
+        ),
+        "double_bearer": Explanation(
+            "“Bearer” pasted twice",
+            "The Authorization header read “Bearer Bearer …”: “Bearer <token>” was pasted into a "
+            "field that adds “Bearer ” by itself. The token itself may well be right.",
+            "In your identity provider, paste only the token (starting with mdscim_), without "
+            "“Bearer ” in front of it. No need to rotate it.",
         ),
         "unknown": Explanation(
             "Unknown token",
-            "The token sent matches no token of any integration: it was mistyped, cut short when "
-            "copied, or comes from another environment.",
-            "Rotate the token here and paste the new one into your identity provider.",
+            "The token sent matches no token of this integration: it was mistyped, cut short when "
+            "copied, comes from another environment, or has “Bearer ” pasted in front of it in a "
+            "field that adds “Bearer ” itself.",
+            "Paste the token again into your identity provider: only the token, starting with "
+            "mdscim_. If you no longer have it, rotate the token here and paste the new one.",
         ),
         "other_endpoint": Explanation(
             "Token of another integration",
@@ -122,57 +165,79 @@ def _conflict_explanation(*, detail: str, holder: Holder | None) -> Explanation:
             "Rename the group in your identity provider, or delete or rename the existing team.",
         )
     user_name = contested_user_name(status=409, scim_type="uniqueness", detail=detail) or "this userName"
+    # The record keeps only what the service answered then; who holds the userName is looked up
+    # when the page is shown. So the page says "then" for the conflict and "now" for the holder.
     if holder is None:
         return Explanation(
             "userName already taken",
-            f"Another person in this organization already has the userName “{user_name}”.",
-            "Find that person on the Members page. If it is the same person, assign them to the "
+            f"When this request was made, another person in this organization already had the "
+            f"userName “{user_name}”.",
+            "Find that person on the Members page (if nobody has this userName any more, your "
+            "identity provider's next retry succeeds). If it is the same person, assign them to the "
             "application in your identity provider; otherwise give one of them another userName.",
         )
     who = holder.name or holder.email or holder.user_name
     state = "active" if holder.is_active else "deactivated"
     if holder.is_scim_managed:
-        managed = f"managed by {holder.integration_name}" if holder.integration_name else "managed by SCIM"
-    else:
-        managed = "added manually, not by your identity provider"
-    if holder.is_scim_managed:
+        managed = (
+            f"managed by the integration “{holder.integration_name}”"
+            if holder.integration_name
+            else "managed by SCIM"
+        )
         step = (
             "They are probably provisioned twice: by another app or integration, or under a new "
             "externalId. Remove the duplicate assignment in your identity provider, or give one of them "
             "another userName."
         )
     else:
+        managed = "added manually, not by an identity provider"
         step = (
             "If it is the same person, remove their manual membership and let your identity provider "
             "create them again; otherwise give the new person another userName in your identity provider."
         )
     return Explanation(
         "userName already taken",
-        f"“{user_name}” already belongs to {who} ({state}, {managed}).",
+        f"When this request was made, “{user_name}” was already taken. It now belongs to {who} "
+        f"({state}, {managed}).",
         step,
         holder=holder,
     )
 
 
 def explain(
-    *, status: int, scim_type: str = "", detail: str = "", holder: Holder | None = None
+    *,
+    status: int,
+    scim_type: str = "",
+    detail: str = "",
+    holder: Holder | None = None,
+    method: str = "",
+    path: str = "",
 ) -> Explanation | None:
     """An admin's explanation and next step for a recorded SCIM response; None when it succeeded.
 
-    `detail` is what the service told the IdP (or, for a refused request, the recorded outcome).
+    `detail` is what the service told the IdP (or, for a refused request, the recorded outcome);
+    `method` and `path` (under the base URL) tell a wrong base URL from a missing resource.
     """
     if status < 400:
         return None
     scim_type = scim_type or ""
+    detail = detail or ""
     reason = auth_failure(detail)
     if status in (401, 403) and reason:
         return _auth_explanation(reason)
     if status == 401:
         return _auth_explanation("unknown")
+    extra = _doubled_resource(detail=detail, path=path)
+    if extra and status in (404, 405):
+        return _extra_resource_in_base_url(extra)
     if status == 409:
         return _conflict_explanation(detail=detail, holder=holder)
     if status == 400:
-        return _bad_request(scim_type)
+        return _bad_request(scim_type, detail)
+    if status == 404:
+        return _not_found(detail)
+    if status == 403 and _HTTPS_ONLY in detail:
+        return _BY_DETAIL["https"]
     known = _BY_STATUS.get(status)
     if known is not None:
         return known
@@ -185,13 +250,107 @@ def explain(
     )
 
 
-def _bad_request(scim_type: str) -> Explanation:
+# What the SCIM service answers (scim/views.NotFoundView, scim/selectors, scim/services,
+# scim/protocol/resources, scim/middleware); matched on their stable beginnings.
+_NO_ENDPOINT = "No SCIM endpoint at "
+_HTTPS_ONLY = "served over HTTPS only"
+_SCIM_1 = "This is a SCIM 2.0 endpoint"
+_UNKNOWN_MEMBERS = re.compile(r"^No user with id .* group members must be existing users", re.S)
+_MEMBER_SHAPE = re.compile(r"^members\b")
+_REQUIRED = re.compile(r"^(userName|displayName) is required")
+# "User Users not found.": the id asked for is a resource type, so the base URL already ended in
+# /Users (the kind asked for: "User") and the IdP appended /Users or /Groups to it. The path form catches what reaches no view
+# (/Users/Users/<id>) and the 405 of `POST /Users/Users`.
+_DOUBLED_DETAIL = re.compile(r"^(?P<extra>User|Group) (?:Users|Groups) not found", re.IGNORECASE)
+_DOUBLED_PATH = re.compile(r"/(?P<extra>Users|Groups)/+(?:Users|Groups)(?:/|\?|$)", re.IGNORECASE)
+
+
+def _doubled_resource(*, detail: str, path: str) -> str:
+    """ "/Users" or "/Groups" when the base URL in the IdP already ends in it, else ""."""
+    match = _DOUBLED_DETAIL.match(detail) or _DOUBLED_PATH.search(path or "")
+    if not match:
+        return ""
+    return "/Users" if match.group("extra").lower().startswith("user") else "/Groups"
+
+
+def _extra_resource_in_base_url(extra: str) -> Explanation:
+    return Explanation(
+        f"Base URL ends in {extra}",
+        f"The identity provider's base URL already ends in {extra}, and it appended /Users or "
+        f"/Groups to it: the service read “{extra.strip('/')}” as the id of a resource (or as "
+        "an address it has no such operation at).",
+        f"In your identity provider, remove {extra} from the end of the base URL: it must be exactly "
+        "the SCIM Endpoint URL, ending in the integration id. The identity provider adds /Users "
+        "and /Groups itself.",
+    )
+
+
+def _not_found(detail: str) -> Explanation:
+    if detail.startswith(_NO_ENDPOINT):
+        return _BY_DETAIL["no_endpoint"]
+    return _BY_STATUS[404]
+
+
+def _bad_request(scim_type: str, detail: str = "") -> Explanation:
+    # Some 400s are not about an attribute mapping at all; their detail says which (the scimType
+    # alone, invalidValue, would send the admin to fix a mapping that is fine).
+    if detail.startswith(_SCIM_1):
+        return _BY_DETAIL["scim_1"]
+    if _UNKNOWN_MEMBERS.match(detail):
+        return _BY_DETAIL["unknown_members"]
+    if _MEMBER_SHAPE.match(detail):
+        return _BY_DETAIL["member_shape"]
+    if _REQUIRED.match(detail):
+        return _BY_DETAIL["required"]
     return _BY_SCIM_TYPE.get(scim_type) or Explanation(
         "Request not understood",
         "The identity provider sent a request the service could not read.",
         "Check the attribute mappings in your identity provider; the detail says which value is wrong.",
     )
 
+
+_BY_DETAIL = {
+    "no_endpoint": Explanation(
+        "No such address",
+        "The request went to a path under this integration's base URL that the service does not "
+        "have: the base URL in your identity provider has something extra after the integration id.",
+        "Check the base URL in your identity provider: it must be exactly the SCIM Endpoint URL shown "
+        "above, ending in the integration id, with nothing after it. The identity provider adds "
+        "/Users and /Groups itself.",
+    ),
+    "https": Explanation(
+        "Plain HTTP refused",
+        "The request was sent over http://; this service takes SCIM requests over HTTPS only.",
+        "Use the https:// SCIM Endpoint URL in your identity provider.",
+    ),
+    "scim_1": Explanation(
+        "SCIM 1.1 request",
+        "The identity provider sent a SCIM 1.1 request (its schemas say urn:scim:schemas:core:1.0); "
+        "this service speaks SCIM 2.0 only. No attribute mapping can fix that.",
+        "Choose the identity provider's SCIM 2.0 connector (OneLogin: “SCIM Provisioner with SAML "
+        "(SCIM v2 Enterprise)”; JumpCloud: SCIM Version 2.0), then provision again.",
+    ),
+    "unknown_members": Explanation(
+        "Group members not provisioned",
+        "The group named members who are not people of this organization (not created here yet, "
+        "or deleted), so the whole group change was refused and nothing changed.",
+        "In your identity provider, assign those people to the application first, so they are "
+        "created here; then push the group again.",
+    ),
+    "member_shape": Explanation(
+        "Members not readable",
+        "The group's members were not sent as SCIM 2.0 member objects (each with the id of a user "
+        "as its value), so nothing changed.",
+        "Check that your identity provider uses its SCIM 2.0 connector; if it does, contact support "
+        "with the time of the request.",
+    ),
+    "required": Explanation(
+        "Required attribute missing",
+        "Users need a userName and groups a displayName; the request had none, so nothing was changed.",
+        "Map userName (for users) or displayName (for groups) in your identity provider's attribute "
+        "mappings, then provision again.",
+    ),
+}
 
 _BY_SCIM_TYPE = {
     "invalidFilter": Explanation(
@@ -202,7 +361,7 @@ _BY_SCIM_TYPE = {
     ),
     "invalidValue": Explanation(
         "Invalid value",
-        "A required attribute was missing or had a value of the wrong kind, so nothing was changed.",
+        "An attribute had a value of the wrong kind or size, so nothing was changed.",
         "Fix the mapping of that attribute in your identity provider (the detail names it), then "
         "retry provisioning for the person.",
     ),
@@ -247,15 +406,16 @@ _BY_STATUS = {
     ),
     404: Explanation(
         "Not found here",
-        "The person or group the identity provider asked for is not in this integration: it was "
-        "deleted, or was created through another integration.",
+        "The person or group the identity provider asked for is not in this organization: it was "
+        "deleted here (a deleted person answers 404 to every request), or never existed.",
         "In your identity provider, re-push the person or group (or unassign and reassign them) so "
         "it is created again.",
     ),
     405: Explanation(
         "Operation not supported",
-        "The service does not support this operation at this address.",
-        "Turn off the provisioning feature that sends it in your identity provider.",
+        "The service does not support this method at this address.",
+        "Check that the base URL in your identity provider is exactly the SCIM Endpoint URL (ending in "
+        "the integration id); if it is, turn off the provisioning feature that sends this request.",
     ),
     412: Explanation(
         "Changed in the meantime",

@@ -4,14 +4,53 @@ from datetime import timedelta
 
 from django import forms
 
-from .models import AuthType
+from .models import AuthType, Integration
 
 # Hours an old token may keep working after a rotation: long enough to update every IdP
 # configuration, short enough that a leaked token does not linger for weeks.
 MAX_GRACE_HOURS = 168
 
 
-class IntegrationCreateForm(forms.Form):
+NAME_MAX_LENGTH = Integration._meta.get_field("name").max_length
+
+
+def _name_field(*, required: bool) -> forms.CharField:
+    return forms.CharField(
+        label="Name",
+        required=required,
+        max_length=NAME_MAX_LENGTH,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class _NamedForm(forms.Form):
+    """A form with an integration name that no other integration of the organization has."""
+
+    def __init__(self, *args, organization, exclude_pk: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.exclude_pk = exclude_pk
+
+    def clean_name(self) -> str:
+        from .services import integration_name_taken
+
+        name = self.cleaned_data["name"]
+        if name and integration_name_taken(
+            organization=self.organization, name=name, exclude_pk=self.exclude_pk
+        ):
+            raise forms.ValidationError(
+                f"Another integration is already named “{name}”. Choose another name."
+            )
+        return name
+
+
+class IntegrationCreateForm(_NamedForm):
+    name = _name_field(required=False)
+    name.help_text = (
+        "Optional. Tells integrations apart in lists, the audit trail and the activity, for example "
+        "“Okta production”. Left empty, it is named SCIM (then SCIM 2, SCIM 3, …); you can rename it later."
+    )
     # The choices come from the model, so a new authentication type (OAuth 2.0 client
     # credentials) appears here once it exists there.
     auth_type = forms.ChoiceField(
@@ -20,6 +59,10 @@ class IntegrationCreateForm(forms.Form):
         initial=AuthType.TOKEN,
         help_text="How your identity provider proves who it is on every request.",
     )
+
+
+class IntegrationRenameForm(_NamedForm):
+    name = _name_field(required=True)
 
 
 class TokenRotateForm(forms.Form):

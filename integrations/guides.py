@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
+from markdown.extensions import Extension
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ _BY_SLUG = {guide.slug: guide for guide in GUIDES}
 _MD_LINK = re.compile(r'href="(?P<slug>[a-z-]+)\.md(?P<anchor>#[^"]*)?"')
 
 
+class _EscapeRawHtml(Extension):
+    """Raw HTML in a guide is text, not markup: "not 'Bearer <token>'" must read as written, not
+    lose "<token>" as an unknown tag. (Code spans and blocks were always escaped.)"""
+
+    def extendMarkdown(self, md) -> None:  # noqa: N802 - Markdown's API
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
 def guide_dir() -> Path:
     return Path(settings.BASE_DIR) / "docs" / "idp"
 
@@ -46,7 +56,9 @@ def render_guide(slug: str) -> str:
     """The guide's HTML. Links to sibling guides (`generic.md#anchor`) point at their pages."""
     text = (guide_dir() / f"{slug}.md").read_text(encoding="utf-8")
     html = markdown.markdown(
-        text, extensions=["tables", "fenced_code", "toc", "sane_lists"], output_format="html"
+        text,
+        extensions=["tables", "fenced_code", "toc", "sane_lists", _EscapeRawHtml()],
+        output_format="html",
     )
 
     def link(match: re.Match) -> str:
@@ -64,7 +76,11 @@ def _title(html: str, fallback: str) -> str:
 
 @require_GET
 def guide_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "integrations/guide_list.html", {"guides": GUIDES})
+    return render(
+        request,
+        "integrations/guide_list.html",
+        {"guides": GUIDES, "integrations_url": _integrations_url(request)},
+    )
 
 
 @require_GET
@@ -73,9 +89,31 @@ def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if guide is None:
         raise Http404("No such guide.")
     html = render_guide(slug)
-    # The files are ours (docs/idp in this repository), not user input: safe to render as HTML.
+    # The files are ours (docs/idp in this repository) and their raw HTML is escaped.
     return render(
         request,
         "integrations/guide_detail.html",
-        {"guide": guide, "guides": GUIDES, "title": _title(html, guide.title), "body": mark_safe(html)},
+        {
+            "guide": guide,
+            "guides": GUIDES,
+            "title": _title(html, guide.title),
+            "body": mark_safe(html),
+            "integrations_url": _integrations_url(request),
+        },
     )
+
+
+def _integrations_url(request: HttpRequest) -> str:
+    """Where a logged-in admin goes back to from a guide: their organization's Integrations page
+    (their organizations' list when they administer several). Empty for anyone else: the guides
+    are public pages."""
+    from organizations.selectors import organization_list_administered
+
+    if not request.user.is_authenticated:
+        return ""
+    organizations = list(organization_list_administered(user=request.user)[:2])
+    if not organizations:
+        return ""
+    if len(organizations) == 1:
+        return reverse("integrations:list", args=[organizations[0].slug])
+    return reverse("home")

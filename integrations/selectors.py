@@ -192,12 +192,16 @@ def activity_rows(*, organization: Organization, records) -> list[ActivityRow]:
                 status=record.status, scim_type=record.scim_type, detail=record.outcome
             )
             holder = holders.get(name.lower()) if name else None
+        display_path = _display_path(record.path)
         explanation = explanations.explain(
-            status=record.status, scim_type=record.scim_type, detail=record.outcome, holder=holder
+            status=record.status,
+            scim_type=record.scim_type,
+            detail=record.outcome,
+            holder=holder,
+            method=record.method,
+            path=display_path,
         )
-        rows.append(
-            ActivityRow(record=record, display_path=_display_path(record.path), explanation=explanation)
-        )
+        rows.append(ActivityRow(record=record, display_path=display_path, explanation=explanation))
     return rows
 
 
@@ -258,6 +262,10 @@ class Connection:
     @property
     def last_refused_sentence(self) -> str:
         return explanations.refusal_sentence(self.last_refused_outcome)
+
+    @property
+    def last_refused_reason(self) -> str:
+        return explanations.refusal_reason(self.last_refused_outcome) or "refused"
 
     @property
     def last_refused_explanation(self) -> explanations.Explanation | None:
@@ -406,4 +414,38 @@ def integration_groups(*, integration: Integration) -> list:
         Team.objects.filter(organization_id=integration.organization_id, scim_group__isnull=False)
         .annotate(member_count=Count("team_memberships"))
         .order_by(Lower("name"))[:GROUPS_SHOWN]
+    )
+
+
+@dataclass(frozen=True)
+class ManagedAdmins:
+    """The organization's admins whom this integration manages: its IdP can end their access
+    (unassigning someone deactivates them), including the access of the admin reading the page.
+    An admin's own account used to test the IdP ends up here, since a create for an existing
+    member's email links to that member."""
+
+    people: list  # organizations.selectors.Person
+    admin_count: int
+    includes_viewer: bool
+
+    @property
+    def all_admins(self) -> bool:
+        return bool(self.people) and len(self.people) == self.admin_count
+
+
+def integration_managed_admins(*, integration: Integration, viewer_membership_id: int) -> ManagedAdmins:
+    """Which admins of the organization this integration manages. One query."""
+    from organizations.selectors import admin_people
+
+    admins = admin_people(organization=integration.organization)
+    managed = [
+        person
+        for person in admins
+        if person.is_scim_managed and person.scim_user.integration_id == integration.pk
+    ]
+    managed.sort(key=lambda p: p.name.casefold())
+    return ManagedAdmins(
+        people=managed,
+        admin_count=len(admins),
+        includes_viewer=any(p.membership.pk == viewer_membership_id for p in managed),
     )

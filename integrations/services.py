@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from organizations.models import Organization
+from organizations.timestamps import format_timestamp
 
 from .models import AuditEvent, AuthType, Integration, IntegrationToken
 from .tokens import generate_token
@@ -28,12 +29,57 @@ def audit(
     )
 
 
+DEFAULT_NAME = "SCIM"
+
+
+def integration_default_name(*, organization: Organization) -> str:
+    """ "SCIM" for an organization's first integration, then "SCIM 2", "SCIM 3", …: the lowest
+    number no integration of the organization is named with, so two are never both "SCIM"."""
+    taken = {
+        name.casefold()
+        for name in Integration.objects.filter(organization=organization).values_list("name", flat=True)
+    }
+    if DEFAULT_NAME.casefold() not in taken:
+        return DEFAULT_NAME
+    number = 2
+    while f"{DEFAULT_NAME} {number}".casefold() in taken:
+        number += 1
+    return f"{DEFAULT_NAME} {number}"
+
+
+def integration_name_taken(*, organization: Organization, name: str, exclude_pk: int | None = None) -> bool:
+    """Whether another integration of the organization has this name (ignoring case): names are
+    how admins tell integrations apart in lists, the audit trail and the activity."""
+    others = Integration.objects.filter(organization=organization, name__iexact=name.strip())
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return others.exists()
+
+
+def _clean_name(*, organization: Organization, name: str, exclude_pk: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("An integration needs a name.")
+    if len(name) > Integration._meta.get_field("name").max_length:
+        raise ValueError("That name is too long.")
+    if integration_name_taken(organization=organization, name=name, exclude_pk=exclude_pk):
+        raise ValueError(f"Another integration of this organization is already named “{name}”.")
+    return name
+
+
 @transaction.atomic
 def integration_create(
-    *, organization: Organization, created_by=None, auth_type: str = AuthType.TOKEN, name: str = "SCIM"
+    *, organization: Organization, created_by=None, auth_type: str = AuthType.TOKEN, name: str = ""
 ) -> tuple[Integration, str]:
     """Create a SCIM integration and its first token. Returns the integration and the raw token,
-    which exists only in this return value: the database keeps its digest."""
+    which exists only in this return value: the database keeps its digest.
+
+    Without a `name`, the integration is named "SCIM", "SCIM 2", … (integration_default_name).
+    Raises ValueError for a name another integration of the organization already has."""
+    if name and name.strip():
+        name = _clean_name(organization=organization, name=name)
+    else:
+        name = integration_default_name(organization=organization)
     integration = Integration.objects.create(
         organization=organization, created_by=created_by, auth_type=auth_type, name=name
     )
@@ -66,7 +112,7 @@ def token_rotate(
     IntegrationToken.objects.filter(integration=integration, revoked_at__isnull=True).update(revoked_at=ends)
     IntegrationToken.objects.filter(integration=integration, revoked_at__gt=ends).update(revoked_at=ends)
     raw = _issue_token(integration=integration, created_by=actor)
-    when = "now" if not grace else f"at {ends:%Y-%m-%d %H:%M} UTC"
+    when = "now" if not grace else f"on {format_timestamp(ends)}"
     audit(
         organization=integration.organization,
         integration=integration,
@@ -114,8 +160,9 @@ def integration_set_enabled(
 
 @transaction.atomic
 def integration_delete(*, integration: Integration, actor=None, staff: bool = False) -> None:
-    """Delete the integration and its tokens. Provisioned people and teams stay; they are simply
-    no longer managed by SCIM."""
+    """Delete the integration and its tokens. The people and teams it manages stay, managed by no
+    integration (ScimUser/ScimGroup.integration become NULL) until another integration of the
+    organization writes them."""
     organization = integration.organization
     name = integration.name
     audit(
@@ -131,7 +178,10 @@ def integration_delete(*, integration: Integration, actor=None, staff: bool = Fa
 
 @transaction.atomic
 def integration_rename(*, integration: Integration, name: str, actor=None, staff: bool = False) -> None:
+    """Rename the integration, audited. Raises ValueError for an empty name or one another
+    integration of the organization already has."""
     old = integration.name
+    name = _clean_name(organization=integration.organization, name=name, exclude_pk=integration.pk)
     if old == name:
         return
     integration.name = name
@@ -149,25 +199,33 @@ def integration_rename(*, integration: Integration, name: str, actor=None, staff
 def integration_touch(
     *, integration: Integration, client: str, idp: str, token: IntegrationToken | None
 ) -> None:
-    """Note that the IdP reached us. Written at most once a minute per integration so a busy
-    IdP does not cause a write on every request."""
+    """Note that the IdP reached us, without a write on every request.
+
+    The integration's row is written at most once a minute (or when the client or the recognised
+    IdP changes). Each token keeps its own clock: a token is written when its own last use is
+    unknown or a minute old, so a token just pasted into the IdP shows as used on its first
+    request even while another token of the integration keeps the integration's row fresh."""
     now = timezone.now()
     stale = now - timedelta(seconds=60)
-    recent = integration.last_request_at and integration.last_request_at > stale
+    client = client[:255]
+    recent = integration.last_request_at is not None and integration.last_request_at > stale
     newly_recognised = bool(idp) and idp != integration.detected_idp
-    if recent and integration.last_client == client[:255] and not newly_recognised:
+    integration_written = not recent or integration.last_client != client or newly_recognised
+    if integration_written:
+        Integration.objects.filter(pk=integration.pk).update(
+            last_request_at=now, last_client=client, detected_idp=idp or integration.detected_idp
+        )
+    if token is None:
         return
-    Integration.objects.filter(pk=integration.pk).update(
-        last_request_at=now, last_client=client[:255], detected_idp=idp or integration.detected_idp
-    )
-    if token is not None:
+    token_stale = token.last_used_at is None or token.last_used_at <= stale
+    if integration_written or token_stale:
         IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
 @transaction.atomic
-def group_role_set(*, integration: Integration, team_id: int, role: str, actor=None) -> None:
+def group_role_set(*, integration: Integration, team_id: int, role: str, actor=None):
     """Map one of the integration's groups to a role in the organization: its members hold that
-    role for as long as the IdP keeps them in the group."""
+    role for as long as the IdP keeps them in the group. Returns the team."""
     from organizations.models import Role, Team
 
     if role not in ("", *Role.values):
@@ -180,7 +238,7 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
     if team is None:
         raise LookupError("No such group in this organization.")
     if team.granted_role == role:
-        return
+        return team
     team.granted_role = role
     team.save(update_fields=["granted_role"])
     if role:
@@ -194,3 +252,4 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
         action="group.role",
         summary=summary,
     )
+    return team

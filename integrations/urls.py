@@ -15,6 +15,7 @@ urlpatterns = [
         name="connection",
     ),
     path("o/<slug:slug>/integrations/<str:public_id>/rotate/", views.token_rotate, name="rotate"),
+    path("o/<slug:slug>/integrations/<str:public_id>/rename/", views.integration_rename, name="rename"),
     path(
         "o/<slug:slug>/integrations/<str:public_id>/groups/<int:team_id>/role/",
         views.group_role,

@@ -17,6 +17,7 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,7 +25,7 @@ from organizations.access import OrgAccess, org_member_required, render_org
 from organizations.models import Role
 
 from . import selectors, services
-from .forms import ActivityFilterForm, IntegrationCreateForm, TokenRotateForm
+from .forms import ActivityFilterForm, IntegrationCreateForm, IntegrationRenameForm, TokenRotateForm
 from .models import Integration, IntegrationToken
 
 _NEW_TOKEN_COOKIE = "new_scim_token"
@@ -87,12 +88,13 @@ def integration_list(request: HttpRequest, access: OrgAccess) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @org_member_required(admin=True)
 def integration_create(request: HttpRequest, access: OrgAccess) -> HttpResponse:
-    form = IntegrationCreateForm(request.POST or None)
+    form = IntegrationCreateForm(request.POST or None, organization=access.organization)
     if request.method == "POST" and form.is_valid():
         integration, raw = services.integration_create(
             organization=access.organization,
             created_by=request.user,
             auth_type=form.cleaned_data["auth_type"],
+            name=form.cleaned_data["name"],
         )
         return _token_redirect(request, access, integration, raw, reason="created")
     return render_org(
@@ -143,8 +145,16 @@ def integration_detail(request: HttpRequest, access: OrgAccess, public_id: str) 
             "connection": overview.connection,
             "scim_url": selectors.scim_base_url(integration=overview.integration, request=request),
             "rotate_form": TokenRotateForm(),
+            "rename_form": IntegrationRenameForm(
+                initial={"name": overview.integration.name},
+                organization=access.organization,
+                exclude_pk=overview.integration.pk,
+            ),
             "filter_form": filter_form,
             "groups": selectors.integration_groups(integration=overview.integration),
+            "managed_admins": selectors.integration_managed_admins(
+                integration=overview.integration, viewer_membership_id=access.membership.pk
+            ),
             "role_choices": [("", "No role"), *Role.choices],
             "retention_days": settings.SCIM_ACTIVITY_RETENTION_DAYS,
             "nav": "integrations",
@@ -255,16 +265,47 @@ def integration_delete(request: HttpRequest, access: OrgAccess, public_id: str) 
 
 @require_POST
 @org_member_required(admin=True)
+def integration_rename(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
+    integration = _integration_or_404(access, public_id)
+    form = IntegrationRenameForm(request.POST, organization=access.organization, exclude_pk=integration.pk)
+    if form.is_valid():
+        services.integration_rename(
+            integration=integration, name=form.cleaned_data["name"], actor=request.user
+        )
+        messages.success(request, f"Renamed to “{form.cleaned_data['name']}”.", extra_tags="at-settings")
+    else:
+        for error in form.errors.get("name", []):
+            messages.error(request, f"Not renamed: {error}", extra_tags="at-settings")
+    return redirect(_detail_url(access, integration, anchor="settings-h"))
+
+
+def _detail_url(access: OrgAccess, integration: Integration, *, anchor: str) -> str:
+    return (
+        f"{reverse('integrations:detail', args=[access.organization.slug, integration.public_id])}#{anchor}"
+    )
+
+
+@require_POST
+@org_member_required(admin=True)
 def group_role(request: HttpRequest, access: OrgAccess, public_id: str, team_id: int) -> HttpResponse:
-    """Map an IdP group to a role in the organization (or remove the mapping)."""
+    """Map an IdP group to a role in the organization (or remove the mapping). The confirmation
+    is shown in the Groups and roles card itself, where the page scrolls back to: at the top of
+    the page it was off-screen."""
     integration = _integration_or_404(access, public_id)
     role = request.POST.get("role", "")
     try:
-        services.group_role_set(integration=integration, team_id=team_id, role=role, actor=request.user)
+        team = services.group_role_set(
+            integration=integration, team_id=team_id, role=role, actor=request.user
+        )
     except LookupError:
         raise Http404("No such group.") from None
     except ValueError as error:
-        messages.error(request, str(error))
+        messages.error(request, str(error), extra_tags="at-groups")
     else:
-        messages.success(request, "Saved. The role follows membership in the group from now on.")
-    return redirect(f"{request.path.rsplit('/groups/', 1)[0]}/#groups-h")
+        if team.granted_role:
+            label = Role(team.granted_role).label.lower()
+            text = f"Saved: members of “{team.name}” are {label}s for as long as they are in the group."
+        else:
+            text = f"Saved: “{team.name}” no longer grants a role."
+        messages.success(request, text, extra_tags="at-groups")
+    return redirect(_detail_url(access, integration, anchor="groups-h"))

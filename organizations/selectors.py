@@ -57,6 +57,16 @@ def organization_list_for_user(*, user) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user, memberships__is_active=True).order_by("name")
 
 
+def organization_list_administered(*, user) -> QuerySet[Organization]:
+    """Organizations the user administers (an active membership with the admin role, or in a
+    team that grants it), by name. One query."""
+    admin_memberships = Membership.objects.filter(user=user, is_active=True).filter(
+        Q(role=Role.ADMIN)
+        | Exists(TeamMembership.objects.filter(membership=OuterRef("pk"), team__granted_role=Role.ADMIN))
+    )
+    return Organization.objects.filter(memberships__in=admin_memberships).distinct().order_by("name")
+
+
 @dataclass(frozen=True)
 class Person:
     """One row of the Members page: a membership as the admin should see it."""
@@ -72,12 +82,48 @@ class Person:
 
     @property
     def is_scim_managed(self) -> bool:
-        # Deleting the integration leaves its people in place, no longer managed by anyone's IdP.
+        """An integration manages this person: the one that last wrote them over SCIM (the SCIM
+        service sets ScimUser.integration on every write). Deleting that integration leaves the
+        person in place with no managing integration, until another integration writes them."""
         return (
             self.scim_user is not None
             and self.scim_user.deleted_at is None
             and self.scim_user.integration_id is not None
         )
+
+    @property
+    def is_scim_deleted(self) -> bool:
+        """The IdP deleted this person (SCIM DELETE): hidden from SCIM, access ended, record kept.
+        Only a new create (POST) of the same userName brings them back; nothing reactivates them."""
+        return self.scim_user is not None and self.scim_user.deleted_at is not None
+
+    @property
+    def was_scim_managed(self) -> bool:
+        """Provisioned over SCIM, but the integration that last wrote them is gone."""
+        return (
+            self.scim_user is not None
+            and self.scim_user.deleted_at is None
+            and self.scim_user.integration_id is None
+        )
+
+    @property
+    def managing_integration(self):
+        """The integration that manages (or, for a deleted person, deleted) them, if it exists."""
+        return self.scim_user.integration if self.scim_user is not None else None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When their access ended: the SCIM deletion, else the deactivation."""
+        if self.is_scim_deleted:
+            return self.scim_user.deleted_at
+        return None if self.is_active else self.deactivated_at
+
+    @property
+    def status(self) -> str:
+        """ "active", "deactivated" or "deleted" (by the IdP)."""
+        if self.is_scim_deleted:
+            return "deleted"
+        return "active" if self.is_active else "deactivated"
 
     @property
     def role_label(self) -> str:
@@ -164,6 +210,17 @@ def person_list(*, organization: Organization) -> list[Person]:
     return people
 
 
+def admin_people(*, organization: Organization) -> list[Person]:
+    """The organization's active admins (by their own role or through a team), with the SCIM
+    resource that may manage each. One query, however large the organization."""
+    memberships = (
+        _people_queryset(organization=organization)
+        .filter(is_active=True)
+        .filter(Q(role=Role.ADMIN) | Q(admin_team__isnull=False))
+    )
+    return [person_from_membership(m) for m in memberships]
+
+
 def person_get(*, organization: Organization, membership_id: int) -> tuple[Person, list[Team]] | None:
     """One person and their teams (with the IdP group behind each team, if any). Two queries."""
     membership = _people_queryset(organization=organization).filter(pk=membership_id).first()
@@ -177,22 +234,75 @@ def person_get(*, organization: Organization, membership_id: int) -> tuple[Perso
     return person_from_membership(membership), teams
 
 
-def team_list(*, organization: Organization) -> QuerySet[Team]:
-    """Teams with their members and the IdP group that manages each (if any). Two queries."""
-    members = TeamMembership.objects.select_related("membership__user").order_by(
-        "membership__user__full_name", "membership__user__email"
+@dataclass(frozen=True)
+class TeamRow:
+    """One row of the Teams page: the team, its members as the Members page names them, and who
+    manages it."""
+
+    team: Team
+    people: list[Person]
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for person in self.people if person.is_active)
+
+    @property
+    def scim_group(self):
+        try:
+            return self.team.scim_group
+        except Team.scim_group.RelatedObjectDoesNotExist:
+            return None
+
+    @property
+    def integration(self):
+        group = self.scim_group
+        return group.integration if group is not None else None
+
+    @property
+    def is_orphaned(self) -> bool:
+        """Pushed by an IdP whose integration has since been deleted: nothing updates the team
+        until an IdP pushes a group of the same name (and takes it over), and only an admin
+        can remove it."""
+        group = self.scim_group
+        return group is not None and group.integration_id is None
+
+
+def team_list(*, organization: Organization) -> list[TeamRow]:
+    """Teams with their members and the IdP group that manages each (if any). Two queries.
+
+    Members are named like everywhere else (their SCIM name when an IdP manages them), so the
+    prefetch carries each member's SCIM resource."""
+    members = TeamMembership.objects.select_related(
+        "membership__user", "membership__scim_user", "membership__scim_user__integration"
     )
-    return (
+    teams = (
         Team.objects.filter(organization=organization)
         .select_related("scim_group", "scim_group__integration")
-        .annotate(
-            active_member_count=Count(
-                "team_memberships", filter=Q(team_memberships__membership__is_active=True)
-            )
-        )
         .prefetch_related(Prefetch("team_memberships", queryset=members, to_attr="member_rows"))
         .order_by("name")
     )
+    rows = []
+    for team in teams:
+        people = [person_from_membership(row.membership) for row in team.member_rows]
+        people.sort(key=lambda p: (not p.is_active, p.name.casefold(), p.email.casefold()))
+        rows.append(TeamRow(team=team, people=people))
+    return rows
+
+
+def team_get_orphaned(*, organization: Organization, team_id: int) -> TeamRow | None:
+    """A team of the organization whose pushing integration was deleted, or None. One query."""
+    team = (
+        Team.objects.filter(
+            organization=organization,
+            pk=team_id,
+            scim_group__isnull=False,
+            scim_group__integration__isnull=True,
+        )
+        .select_related("scim_group")
+        .annotate(member_count=Count("team_memberships"))
+        .first()
+    )
+    return TeamRow(team=team, people=[]) if team is not None else None
 
 
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

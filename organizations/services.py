@@ -47,3 +47,40 @@ def admin_ensure(
         membership.deactivated_at = None
         membership.save(update_fields=["role", "is_active", "deactivated_at"])
     return user, created
+
+
+@transaction.atomic
+def orphaned_team_delete(*, organization: Organization, team_id: int, actor=None) -> str:
+    """Delete a team whose IdP integration was deleted, with its memberships (never its people),
+    and record it in the audit trail. Returns the team's name.
+
+    Only such teams: a team that a live integration manages would come back at the IdP's next
+    push, and one made by hand is staff's to remove. Raises LookupError for any other team."""
+    from integrations.services import audit
+
+    from .selectors import team_get_orphaned
+
+    row = team_get_orphaned(organization=organization, team_id=team_id)
+    if row is None:
+        raise LookupError("No team without an integration with this id in the organization.")
+    team = row.team
+    name = team.name
+    members = team.member_count
+    role = (
+        f"; its members no longer get the {Role(team.granted_role).label} role from it"
+        if team.granted_role
+        else ""
+    )
+    # The SCIM group goes with the team (ScimGroup.team cascades): the group no longer exists for
+    # any IdP either, so a later push of the same name creates a fresh team.
+    team.delete()
+    audit(
+        organization=organization,
+        actor=actor,
+        action="team.deleted",
+        summary=(
+            f"Deleted team “{name}”, whose integration had been deleted; "
+            f"its {members} member{'s' if members != 1 else ''} stay in the organization{role}."
+        ),
+    )
+    return name

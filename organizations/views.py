@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods
 
 from integrations import selectors as integration_selectors
 
-from . import selectors
+from . import selectors, services
 from .access import OrgAccess, org_member_required, render_org
 
 
@@ -20,6 +24,26 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change your own password (org_admin prints a random one and says to change it). Django's
+    view in the site's layout; its own template names are left to Django admin's password page.
+    Django keeps the session valid after the change (update_session_auth_hash)."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed. Use the new one the next time you log in.")
+        return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on pages without an icon link (JSON, Django's own
+    pages): the static file, under its hashed name in production."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 @login_required
@@ -79,5 +103,34 @@ def member_detail(request: HttpRequest, access: OrgAccess, membership_id: int) -
 
 @org_member_required
 def team_list(request: HttpRequest, access: OrgAccess) -> HttpResponse:
-    teams = list(selectors.team_list(organization=access.organization))
-    return render_org(request, access, "organizations/team_list.html", {"teams": teams, "nav": "teams"})
+    rows = selectors.team_list(organization=access.organization)
+    return render_org(
+        request,
+        access,
+        "organizations/team_list.html",
+        {"rows": rows, "orphaned_count": sum(1 for row in rows if row.is_orphaned), "nav": "teams"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@org_member_required(admin=True)
+def orphaned_team_delete(request: HttpRequest, access: OrgAccess, team_id: int) -> HttpResponse:
+    """Confirm, then delete a team whose integration was deleted (no IdP can remove it any more)."""
+    if request.method == "POST":
+        try:
+            name = services.orphaned_team_delete(
+                organization=access.organization, team_id=team_id, actor=request.user
+            )
+        except LookupError:
+            raise Http404("No such team.") from None
+        messages.success(request, f"Team “{name}” is deleted. Its members stay in the organization.")
+        return redirect("organizations:teams", slug=access.organization.slug)
+    row = selectors.team_get_orphaned(organization=access.organization, team_id=team_id)
+    if row is None:
+        raise Http404("No such team.")
+    return render_org(
+        request,
+        access,
+        "organizations/team_confirm_delete.html",
+        {"row": row, "team": row.team, "nav": "teams"},
+    )

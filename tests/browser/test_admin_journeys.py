@@ -151,9 +151,9 @@ def test_rotation_with_a_grace_period_then_revoking_the_old_token(
     assert scim(endpoint, "GET", "/Users", new_token)[0] == 200
     assert scim(endpoint, "GET", "/Users", old_token)[0] == 401  # the latest thing: a refusal
     page.reload()
-    expect(page.get_by_text("A request with a revoked or expired token was refused at")).to_be_visible()
+    expect(page.get_by_text("Request refused: the token was revoked or has expired")).to_be_visible()
     expect(page.get_by_text("Revoked token.").first).to_be_visible()
-    expect(page.get_by_text("Rotated the token; the previous token stops working at")).to_be_visible()
+    expect(page.get_by_text("Rotated the token; the previous token stops working on")).to_be_visible()
     both_widths(page, screenshot, "integration-refused")
 
 
@@ -177,7 +177,7 @@ def test_disabling_refuses_the_idp_with_a_scim_error_until_enabled(
     assert body["schemas"] == [ERROR_SCHEMA] and body["status"] == "403" and "disabled" in body["detail"]
     assert not ScimUser.objects.filter(user_name="x@acme.test").exists()
     page.reload()
-    expect(page.get_by_text("A request was refused because the integration is disabled")).to_be_visible()
+    expect(page.get_by_text("Request refused: the integration is disabled", exact=True)).to_be_visible()
     expect(page.locator("h1 .badge")).to_have_text("Disabled")
     screenshot(page, "integration-disabled")
 
@@ -201,6 +201,18 @@ def test_deleting_the_integration_keeps_its_people(live_server, page, screenshot
         },
     )
     assert status == 201
+    status, _ = scim(
+        endpoint,
+        "POST",
+        "/Groups",
+        token,
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Keepers",
+            "members": [{"value": created["id"]}],
+        },
+    )
+    assert status == 201
     log_in(page, live_server)
     open_integration(page, live_server, integration)
     page.get_by_role("link", name="Delete…").click()
@@ -218,12 +230,28 @@ def test_deleting_the_integration_keeps_its_people(live_server, page, screenshot
     page.get_by_role("navigation", name="Acme Corp").get_by_role("link", name="Members").click()
     row = page.get_by_role("row", name=re.compile("Kim Keep"))
     expect(row).to_contain_text("Active")
-    expect(row).to_contain_text("Manual (was SCIM)")
+    expect(row).to_contain_text("Formerly SCIM")
     screenshot(page, "members-after-delete")
+
+    # The team it pushed stays, says its integration is gone, and can be deleted after confirming.
+    accept_confirmations(page)
+    page.get_by_role("navigation", name="Acme Corp").get_by_role("link", name="Teams").click()
+    team = page.get_by_role("row", name=re.compile("Keepers"))
+    expect(team).to_contain_text("SCIM (integration deleted)")
+    expect(page.get_by_text("pushed by an integration that has since been deleted")).to_be_visible()
+    screenshot(page, "teams-after-delete")
+    team.get_by_role("link", name=re.compile("Delete")).click()
+    expect(page.get_by_role("heading", name="Delete team “Keepers”?")).to_be_visible()
+    page.get_by_role("button", name="Delete team").click()
+    expect(
+        page.get_by_text("Team “Keepers” is deleted. Its members stay in the organization.")
+    ).to_be_visible()
+    expect(page.get_by_text("No teams yet")).to_be_visible()
 
     page.goto(f"{live_server.url}/o/acme/integrations/audit/")
     expect(page.get_by_text("Deleted SCIM integration “SCIM”; its users and groups stay")).to_be_visible()
     expect(page.get_by_text("Created SCIM integration “SCIM”")).to_be_visible()
+    expect(page.get_by_text("Deleted team “Keepers”, whose integration had been deleted")).to_be_visible()
     both_widths(page, screenshot, "audit-trail")
 
 
@@ -316,7 +344,7 @@ def test_activity_filters_and_a_persons_history(live_server, page, screenshot, a
         assert int(status) >= 400
     conflict = page.get_by_role("row", name=re.compile("409"))
     expect(conflict).to_contain_text(
-        "“Alice@acme.test” already belongs to Alice Johnson (active, managed by SCIM)"
+        "It now belongs to Alice Johnson (active, managed by the integration “SCIM”)"
     )
     expect(conflict).to_contain_text("Next step")
     expect(page.get_by_role("row", name=re.compile("401"))).to_contain_text("Unknown token")
@@ -403,3 +431,19 @@ def test_staff_troubleshoot_in_django_admin(live_server, page, screenshot, acme,
     page.goto(f"{live_server.url}/admin/integrations/auditevent/")
     expect(page.get_by_text("(by staff, in Django admin)").first).to_be_visible()
     screenshot(page, "admin-audit")
+
+
+def test_a_group_role_is_confirmed_where_the_admin_is_looking(live_server, page, screenshot, acme, endpoint):
+    org, integration, token = acme
+    _seed_idp_traffic(endpoint, token)
+    log_in(page, live_server)
+    open_integration(page, live_server, integration)
+    page.get_by_label("Role granted by Engineering").select_option(label="Admin")
+    page.get_by_role("button", name="Save role for Engineering").click()
+    message = page.get_by_text(
+        "Saved: members of “Engineering” are admins for as long as they are in the group."
+    )
+    expect(message).to_be_visible()
+    expect(message).to_be_in_viewport()  # not at the top of the page, scrolled away
+    expect(page.get_by_label("Role granted by Engineering")).to_have_value("admin")
+    screenshot(page, "group-role-saved")

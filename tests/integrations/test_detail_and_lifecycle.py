@@ -1,5 +1,6 @@
 """The integration page (what the IdP has been doing) and each lifecycle action with its audit."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -97,8 +98,8 @@ def test_detail_query_count_is_constant(admin_client, org, integration, django_a
 
         token_rotate(integration=integration)
     # session + user + access + integration with counts + tokens + requests + history + switcher
-    # + groups and roles
-    with django_assert_max_num_queries(9):
+    # + groups and roles + the admins it manages
+    with django_assert_max_num_queries(10):
         assert admin_client.get(detail_url(integration)).status_code == 200
 
 
@@ -142,7 +143,11 @@ def test_rotate_with_a_grace_period_keeps_the_old_token_working(admin_client, or
     assert old.is_valid_at(timezone.now())
     body = admin_client.get(detail_url(integration)).content.decode()
     assert "Works until" in body
-    assert "stops working at" in _audit(integration.pk, "token.rotated").summary
+    # The audit summary writes the moment like every page does: month in words, time, time zone.
+    assert re.search(
+        r"stops working on [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d UTC\.$",
+        _audit(integration.pk, "token.rotated").summary,
+    )
 
 
 def test_rotate_with_grace_needs_hours(admin_client, org, integration):
@@ -232,3 +237,40 @@ def test_request_paths_are_shown_relative_to_the_endpoint(admin_client, org, int
     )
     body = admin_client.get(detail_url(integration)).content.decode()
     assert "GET /Users?startIndex=1</code>" in body
+
+
+def test_the_page_warns_when_the_integration_manages_admins_you_included(admin_client, org, admin_membership):
+    from scim.models import ScimUser
+
+    integration, _ = make_integration(org)
+    page = admin_client.get(detail_url(integration)).content.decode()
+    assert 'id="managed-admins"' not in page
+    # The admin tested the IdP with their own account: the IdP's create was linked to them.
+    ScimUser.objects.create(
+        organization=org, integration=integration, membership=admin_membership, user_name="admin@acme.test"
+    )
+    page = admin_client.get(detail_url(integration)).content.decode()
+    warning = page[page.index('id="managed-admins"') :].split("</div>")[0]
+    assert "Every admin of Acme Corp is managed by this integration, you included." in warning
+    assert "nobody would be left to administer Acme Corp" in warning
+    assert "test with a separate person" in warning
+    # Another integration's page says nothing: it does not manage them.
+    other, _ = make_integration(org)
+    assert 'id="managed-admins"' not in admin_client.get(detail_url(other)).content.decode()
+
+
+def test_the_warning_counts_admins_through_teams_and_spares_deactivated_ones(
+    admin_client, org, admin_membership
+):
+    from organizations.models import Role, Team
+
+    integration, _ = make_integration(org)
+    boss = make_scim_user(integration, "boss@acme.test", display_name="Bea Boss")
+    group = make_scim_group(integration, "Admins", members=[boss])
+    Team.objects.filter(pk=group.team_id).update(granted_role=Role.ADMIN)
+    gone = make_scim_user(integration, "gone@acme.test", display_name="Gone Admin", active=False)
+    Membership.objects.filter(pk=gone.membership_id).update(role=Role.ADMIN)
+    page = admin_client.get(detail_url(integration)).content.decode()
+    warning = page[page.index('id="managed-admins"') :].split("</div>")[0]
+    assert "This integration manages 1 of Acme Corp's 2 admins." in warning
+    assert "Bea Boss" in warning and "Gone Admin" not in warning and "you included" not in warning

@@ -1,9 +1,15 @@
-"""Each SCIM error the service returns maps to words an admin can act on (pure function)."""
+"""Each SCIM error the service returns maps to words an admin can act on (pure function).
+
+The cases use the texts the service really answers (scim/views, scim/selectors, scim/services,
+scim/protocol/resources, scim/activity), so a change of wording there shows up here."""
 
 import pytest
 
 from integrations.explanations import Holder, auth_failure, contested_user_name, explain, refusal_sentence
 from scim.activity import AUTH_FAILURES
+from scim.protocol.resources import DISPLAY_NAME_REQUIRED, SCIM_1_DETAIL, USERNAME_REQUIRED
+
+ID = "3f2c9a0b1c2d4e5f8a9b0c1d2e3f4a5b"
 
 
 def test_a_success_needs_no_explanation():
@@ -16,7 +22,7 @@ def test_a_success_needs_no_explanation():
     [
         ("missing", "No token sent", "HTTP Header"),
         ("malformed", "Wrong kind of credentials", "bearer-token"),
-        ("unknown", "Unknown token", "Rotate"),
+        ("unknown", "Unknown token", "only the token"),
         ("other_endpoint", "Token of another integration", "same integration"),
         ("revoked", "Revoked token", "rotate"),
         ("disabled", "Integration disabled", "Enable"),
@@ -30,14 +36,201 @@ def test_every_recorded_refusal_is_explained(reason, title, step_words):
     assert step_words in explanation.next_step
 
 
-def test_refusals_read_as_one_sentence():
+# The two ways of getting "Bearer " wrong, as the SCIM core records them (see explanations.py).
+DOUBLE_BEARER = "Refused: the Authorization header says 'Bearer' twice ('Bearer Bearer <token>')"
+NO_SCHEME = "Refused: the Authorization header has a token but no 'Bearer ' in front of it"
+
+
+def test_bearer_pasted_twice_is_recognised_and_needs_no_rotation():
+    assert auth_failure(DOUBLE_BEARER) == "double_bearer"
+    explanation = explain(status=401, detail=DOUBLE_BEARER)
+    assert explanation.title == "“Bearer” pasted twice"
+    assert "only the token" in explanation.next_step and "No need to rotate" in explanation.next_step
     assert (
-        refusal_sentence(AUTH_FAILURES["revoked"]) == "A request with a revoked or expired token was refused"
+        refusal_sentence(DOUBLE_BEARER) == "Request refused: the Authorization header said “Bearer Bearer …”"
     )
-    assert refusal_sentence("Created user x") == "A request was refused"
 
 
-def test_a_username_conflict_names_who_holds_it():
+def test_a_token_without_bearer_is_told_to_add_the_scheme():
+    assert auth_failure(NO_SCHEME) == "no_scheme"
+    step = explain(status=401, detail=NO_SCHEME).next_step
+    assert "put “Bearer ” (with the space) before the token" in step
+
+
+@pytest.mark.parametrize("reason", ["malformed", "unknown"])
+def test_advice_for_todays_records_never_contradicts_either_bearer_mistake(reason):
+    # Until the SCIM core records the two reasons above, a token without "Bearer " arrives as
+    # "malformed" and "Bearer Bearer <token>" as "unknown": the advice must fit them too.
+    explanation = explain(status=401, detail=AUTH_FAILURES[reason])
+    words = explanation.explanation + explanation.next_step
+    assert "without “Bearer ” in front" not in explanation.next_step or reason == "unknown"
+    if reason == "malformed":
+        assert "write “Bearer ” followed by the token" in words and "paste only the token" in words
+    else:
+        assert "“Bearer ” pasted in front of it" in words
+
+
+@pytest.mark.parametrize(
+    ("outcome", "sentence"),
+    [
+        (AUTH_FAILURES["revoked"], "Request refused: the token was revoked or has expired"),
+        (AUTH_FAILURES["disabled"], "Request refused: the integration is disabled"),
+        (AUTH_FAILURES["missing"], "Request refused: no bearer token was sent"),
+        ("Created user x", "Request refused"),
+    ],
+)
+def test_refusals_read_as_one_sentence_without_a_dangling_time(outcome, sentence):
+    assert refusal_sentence(outcome) == sentence
+
+
+# status, detail (as the service answers it), method, path under the base URL, title, words that
+# the next step must contain, words it must not contain.
+CASES = [
+    # A path the service doesn't have, after the integration id: the base URL is wrong.
+    (
+        404,
+        f"No SCIM endpoint at /scim/v2/{ID}/v2/Users. Resources live at /Users and /Groups.",
+        "GET",
+        "/v2/Users",
+        "No such address",
+        "base URL",
+        "re-push",
+    ),
+    # The base URL already ends in /Users (or /Groups) and the IdP appended its own.
+    (
+        404,
+        "User Users not found.",
+        "GET",
+        "/Users/Users",
+        "Base URL ends in /Users",
+        "remove /Users from the end of the base URL",
+        "re-push",
+    ),
+    (
+        404,
+        "User Groups not found.",
+        "GET",
+        "/Users/Groups",
+        "Base URL ends in /Users",
+        "remove /Users",
+        "re-push",
+    ),
+    (
+        404,
+        "Group Groups not found.",
+        "PATCH",
+        "/Groups/Groups",
+        "Base URL ends in /Groups",
+        "remove /Groups",
+        "re-push",
+    ),
+    (
+        404,
+        f"No SCIM endpoint at /scim/v2/{ID}/Users/Users/abc. Resources live at /Users and /Groups.",
+        "PUT",
+        "/Users/Users/abc",
+        "Base URL ends in /Users",
+        "remove /Users",
+        "re-push",
+    ),
+    (
+        405,
+        "This method is not allowed on this endpoint.",
+        "POST",
+        "/Users/Users",
+        "Base URL ends in /Users",
+        "remove /Users",
+        "turn off",
+    ),
+    # A real id that is not (or no longer) here.
+    (
+        404,
+        "User 2819c223-7f76-453a-919d-413861904646 not found.",
+        "GET",
+        "/Users/2819c223-7f76-453a-919d-413861904646",
+        "Not found here",
+        "re-push",
+        "base URL",
+    ),
+    (
+        404,
+        "Group 2819c223-7f76-453a-919d-413861904646 not found.",
+        "PATCH",
+        "/Groups/2819c223-7f76-453a-919d-413861904646",
+        "Not found here",
+        "re-push",
+        "base URL",
+    ),
+    (
+        405,
+        "This method is not allowed on this endpoint.",
+        "DELETE",
+        "/Users",
+        "Operation not supported",
+        "base URL",
+        "remove /Users",
+    ),
+    # 400s that no attribute mapping can fix.
+    (400, SCIM_1_DETAIL, "POST", "/Users", "SCIM 1.1 request", "SCIM 2.0 connector", "mapping"),
+    (
+        400,
+        "No user with id 1b2c, 9f8e in this organization; group members must be existing users.",
+        "PATCH",
+        "/Groups/x",
+        "Group members not provisioned",
+        "assign those people to the application first",
+        "mapping",
+    ),
+    (
+        400,
+        "members[0].value is required: the id of a user",
+        "POST",
+        "/Groups",
+        "Members not readable",
+        "SCIM 2.0 connector",
+        "mapping",
+    ),
+    (
+        400,
+        "members must be an array of members",
+        "PUT",
+        "/Groups/x",
+        "Members not readable",
+        "SCIM 2.0 connector",
+        "mapping",
+    ),
+    # 400s that are a mapping problem.
+    (400, USERNAME_REQUIRED, "POST", "/Users", "Required attribute missing", "Map userName", ""),
+    (400, DISPLAY_NAME_REQUIRED, "POST", "/Groups", "Required attribute missing", "displayName", ""),
+    (400, "active must be a boolean", "PUT", "/Users/x", "Invalid value", "mapping", ""),
+    (
+        403,
+        "This SCIM endpoint is served over HTTPS only: use the https:// URL.",
+        "GET",
+        "/Users",
+        "Plain HTTP refused",
+        "https://",
+        "Turn off",
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "detail", "method", "path", "title", "must", "must_not"), CASES)
+def test_each_error_gets_the_advice_that_fits_it(status, detail, method, path, title, must, must_not):
+    explanation = explain(
+        status=status,
+        scim_type="invalidValue" if status == 400 else "",
+        detail=detail,
+        method=method,
+        path=path,
+    )
+    assert explanation.title == title
+    assert must in explanation.next_step
+    if must_not:
+        assert must_not not in explanation.next_step
+
+
+def test_a_username_conflict_names_who_holds_it_now():
     detail = "userName 'alice@acme.test' is already taken by another user in this organization."
     assert contested_user_name(status=409, scim_type="uniqueness", detail=detail) == "alice@acme.test"
     holder = Holder(
@@ -50,9 +243,10 @@ def test_a_username_conflict_names_who_holds_it():
     )
     explanation = explain(status=409, scim_type="uniqueness", detail=detail, holder=holder)
     assert explanation.title == "userName already taken"
+    # The record is from then; the holder is looked up now, and the words say which is which.
     assert explanation.explanation == (
-        "“alice@acme.test” already belongs to Alice Johnson (deactivated, added manually, not by your "
-        "identity provider)."
+        "When this request was made, “alice@acme.test” was already taken. It now belongs to Alice "
+        "Johnson (deactivated, added manually, not by an identity provider)."
     )
     assert "remove their manual membership" in explanation.next_step
     assert explanation.holder is holder
@@ -62,13 +256,14 @@ def test_a_username_conflict_held_by_another_integration_says_so():
     detail = "userName 'bob' is already taken by another user in this organization."
     holder = Holder("Bob", "bob@x.test", "bob", True, True, integration_name="Okta (old)")
     explanation = explain(status=409, scim_type="uniqueness", detail=detail, holder=holder)
-    assert "(active, managed by Okta (old))" in explanation.explanation
+    assert "(active, managed by the integration “Okta (old)”)" in explanation.explanation
     assert "provisioned twice" in explanation.next_step
 
 
-def test_a_username_conflict_without_holder_still_guides():
+def test_a_username_conflict_without_a_holder_now_speaks_of_then():
     detail = "userName 'ghost' is already taken by another user in this organization."
     explanation = explain(status=409, scim_type="uniqueness", detail=detail)
+    assert explanation.explanation.startswith("When this request was made")
     assert "“ghost”" in explanation.explanation and "Members page" in explanation.next_step
 
 

@@ -59,3 +59,24 @@ def test_another_organizations_group_is_not_found(admin_client, org, setup):
     url = reverse("integrations:group-role", args=[org.slug, integration.public_id, foreign.team_id])
     assert admin_client.post(url, {"role": "admin"}).status_code == 404
     assert Team.objects.get(pk=foreign.team_id).granted_role == ""
+
+
+def test_the_confirmation_is_shown_in_the_groups_card_where_the_page_lands(admin_client, org, setup):
+    integration, _, group = setup
+    response = admin_client.post(role_url(org, integration, group), {"role": "admin"})
+    assert response["Location"].endswith("#groups-h")
+    page = admin_client.get(response["Location"]).content.decode()
+    card = page[page.index('id="groups-h"') : page.index("</section>", page.index('id="groups-h"'))]
+    assert "Saved: members of “Platform admins” are admins for as long as they are in the group." in card
+    # Not a second time at the top of the page, off-screen from where the page scrolls to.
+    assert "Saved:" not in page[: page.index('id="groups-h"')]
+    again = admin_client.get(response["Location"]).content.decode()
+    assert "Saved:" not in again  # shown once
+
+
+def test_removing_the_role_is_confirmed_in_the_card(admin_client, org, setup):
+    integration, _, group = setup
+    admin_client.post(role_url(org, integration, group), {"role": "admin"})
+    admin_client.get(reverse("integrations:detail", args=[org.slug, integration.public_id]))
+    page = admin_client.post(role_url(org, integration, group), {"role": ""}, follow=True).content.decode()
+    assert "Saved: “Platform admins” no longer grants a role." in page

@@ -69,3 +69,98 @@ def test_integrations_pages_link_to_every_guide(admin_client, org):
     for slug in SLUGS:
         assert f'href="/docs/idp/{slug}/"' in html
         assert f'href="/docs/idp/{slug}/"' in detail
+
+
+def _html(client, slug):
+    return client.get(f"/docs/idp/{slug}/").content.decode()
+
+
+def _troubleshooting_table(slug):
+    text = (guide_dir() / f"{slug}.md").read_text(encoding="utf-8")
+    section = text[text.index("## Troubleshooting") :]
+    return section.split("\n\n### ")[0].split("\n\nOther identity providers")[0]
+
+
+def test_the_troubleshooting_table_is_the_same_in_every_guide():
+    tables = {slug: _troubleshooting_table(slug) for slug in SLUGS}
+    assert len(set(tables.values())) == 1, [slug for slug in SLUGS if tables[slug] != tables["okta"]]
+
+
+def test_troubleshooting_quotes_what_the_service_really_answers():
+    from scim.middleware import _generic_detail
+    from scim.protocol.resources import SCIM_1_DETAIL
+
+    table = _troubleshooting_table("okta")
+    # A wrong or missing integration id never reaches an integration: the IdP alone sees it.
+    wrong_id = _generic_detail(404).replace("<integration id>", "&lt;integration id&gt;")
+    assert f'404 "{wrong_id}" (seen only in the IdP)' in table
+    assert '404 "No SCIM endpoint at …. Resources live at /Users and /Groups."' in table
+    assert '404 "User Users not found."' in table and "`POST /Users/Users`" in table
+    assert SCIM_1_DETAIL in table
+    assert "Every failed request appears" not in table
+    assert "appears on\nno integration's page" in table
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_raw_html_in_a_guide_is_shown_as_text(client, db, slug):
+    html = _html(client, slug)
+    assert "<token>" not in html and "<integration id>" not in html
+    assert "&lt;token&gt;" in html  # "not 'Bearer <token>'" reads as written
+
+
+def test_the_renderer_escapes_raw_html():
+    from integrations.guides import render_guide
+
+    assert "&lt;token&gt;" in render_guide("okta")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_guide_warns_against_testing_with_your_own_account(client, db, slug):
+    html = _html(client, slug)
+    assert 'id="before-you-start-test-with-a-separate-person"' in html
+    assert html.index("Before you start") < html.index("1. Get the SCIM Endpoint URL")
+    assert "that member is linked to the IdP's user" in html
+    assert "organization's only admin" in html
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_guides_say_what_customers_can_see_and_do(client, db, slug):
+    text = (guide_dir() / f"{slug}.md").read_text(encoding="utf-8")
+    assert "README" not in text  # customers can't read it
+    assert "organization's menu" not in text  # Integrations is a tab beside Members and Teams
+    assert "the **Integrations** tab (next to **Members** and **Teams**)" in text
+    assert "Within a minute the integration's page shows" not in text  # it reloads only while waiting
+    assert "**Groups and roles**" in text and "**Admin**" in text
+
+
+def test_okta_deactivation_matches_the_app_type_the_guide_creates():
+    text = (guide_dir() / "okta.md").read_text(encoding="utf-8")
+    assert "**Create App Integration**" in text
+    assert "unassigning them shows `PATCH" not in text
+    assert "Unassigning them shows `PUT /Users/…` (200, *Deactivated user …*)" in text
+
+
+def test_onelogin_guide_uses_onelogin_placeholders_and_the_content_type_setting():
+    text = (guide_dir() / "onelogin.md").read_text(encoding="utf-8")
+    assert "{$parameters.title}" in text and "{$parameters.department}" in text
+    assert "{$user.title}" not in text and "{$user.department}" not in text
+    assert "answers OneLogin in `application/json`" not in text
+    assert "**Answer in application/json**" in text
+    assert 'an empty value is refused with 400 "active must be a\n  boolean"' in text
+    assert "**Delete** sends `DELETE /Users/…`" in text and "brings back\n      the same person" in text
+
+
+def test_a_logged_in_admin_finds_the_way_back_to_integrations(admin_client, org):
+    html = admin_client.get("/docs/idp/okta/").content.decode()
+    crumbs = html[html.index('class="breadcrumbs"') :].split("</nav>")[0]
+    assert f'href="{reverse("integrations:list", args=[org.slug])}"' in crumbs
+    index = admin_client.get("/docs/idp/").content.decode()
+    assert reverse("integrations:list", args=[org.slug]) in index
+
+
+def test_anonymous_readers_and_members_get_no_integrations_link(member_client, org):
+    from django.test import Client
+
+    for viewer in (Client(), member_client):
+        html = viewer.get("/docs/idp/okta/").content.decode()
+        assert "/integrations/" not in html

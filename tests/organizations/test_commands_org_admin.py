@@ -9,7 +9,7 @@ from organizations.models import Membership, Role
 def test_org_admin_creates_a_login_with_a_random_password(db, capsys):
     call_command("org_admin", "--org", "acme", "--email", "boss@acme.test", "--create-org")
     out = capsys.readouterr().out
-    password = out.split("change it after logging in): ")[1].strip()
+    password = out.split("change it after logging in): ")[1].splitlines()[0].strip()
     membership = Membership.objects.get(user__email="boss@acme.test", organization__slug="acme")
     assert membership.role == Role.ADMIN and membership.user.check_password(password)
 

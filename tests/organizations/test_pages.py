@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from organizations import selectors
@@ -40,7 +41,7 @@ def test_members_page_shows_name_email_status_role_and_scim(
     assert response.status_code == 200
     assert "Max Member" in body and "member@acme.test" in body
     assert "Ada Admin" in body and "Admin" in body
-    assert "Dora Gone" in body and "Deactivated since" in body and "Mar 4, 2026" in body
+    assert "Dora Gone" in body and "Deactivated" in body and "Mar 4, 2026, 00:00 UTC" in body
     # Name and email come from the SCIM resource (the IdP is their source of truth).
     assert "Sam Scim" in body and "sam@acme.test" in body and "sam-login@acme.test" not in body
     assert "SCIM" in body
@@ -147,3 +148,149 @@ def test_empty_teams_page_says_what_to_do(admin_client, org):
 def test_member_does_not_see_the_integrations_nav(member_client, org):
     body = member_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
     assert reverse("integrations:list", args=[org.slug]) not in body
+
+
+def _scim_delete(scim_user, when=datetime(2026, 12, 4, 9, 30, tzinfo=UTC)):
+    """What a SCIM DELETE leaves: the resource hidden, access ended, the record kept."""
+    scim_user.deleted_at = when
+    scim_user.active = False
+    scim_user.save()
+    scim_user.membership.is_active = False
+    scim_user.membership.deactivated_at = when
+    scim_user.membership.save()
+
+
+def test_teams_page_names_members_like_the_members_page(admin_client, org, integration):
+    # The login's full_name is what the IdP first sent; SCIM updates change only the SCIM name.
+    scim_user = make_scim_user(integration, "r@acme.test", display_name="Renata Renamed")
+    scim_user.membership.user.full_name = "Renata Original"
+    scim_user.membership.user.save()
+    make_scim_group(integration, "Engineering", members=[scim_user])
+    teams = admin_client.get(reverse("organizations:teams", args=[org.slug])).content.decode()
+    members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    assert "Renata Renamed" in teams and "Renata Original" not in teams
+    assert "Renata Renamed" in members and "Renata Original" not in members
+
+
+def test_a_person_deleted_over_scim_reads_as_deleted_everywhere(admin_client, org, integration):
+    scim_user = make_scim_user(integration, "del@acme.test", display_name="Del Eted")
+    make_scim_group(integration, "Engineering", members=[scim_user])
+    _scim_delete(scim_user)
+    members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    row = members[members.index("Del Eted") :].split("</tr>")[0]
+    assert "Deleted by SCIM" in row and "Dec 4, 2026, 09:30 UTC" in row
+    assert "SCIM (deleted)" in row
+    assert "Deactivated" not in row and "Manual" not in row
+    detail = admin_client.get(
+        reverse("organizations:member", args=[org.slug, scim_user.membership_id])
+    ).content.decode()
+    assert "Deleted by SCIM" in detail
+    assert "by reactivating them" not in detail
+    assert "only by creating them again" in detail
+    teams = admin_client.get(reverse("organizations:teams", args=[org.slug])).content.decode()
+    assert "Deleted by SCIM" in teams
+
+
+def test_a_deactivated_scim_person_is_restored_by_reactivation(admin_client, org, integration):
+    scim_user = make_scim_user(integration, "off@acme.test", display_name="Offa Line", active=False)
+    detail = admin_client.get(
+        reverse("organizations:member", args=[org.slug, scim_user.membership_id])
+    ).content.decode()
+    assert "restores their access by reactivating them" in detail
+    members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    row = members[members.index("Offa Line") :].split("</tr>")[0]
+    assert "Deactivated" in row and ">SCIM<" in row
+
+
+def test_managed_by_names_the_integration_that_manages_the_person(admin_client, org):
+    okta, _ = make_integration(org, name="Okta production")
+    scim_user = make_scim_user(okta, "m@acme.test", display_name="Manny Managed")
+    members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    row = members[members.index("Manny Managed") :].split("</tr>")[0]
+    assert ">SCIM<" in row and "Okta production" in row
+    detail = admin_client.get(
+        reverse("organizations:member", args=[org.slug, scim_user.membership_id])
+    ).content.decode()
+    assert "Managed by SCIM" in detail and "Okta production" in detail
+
+
+def test_formerly_managed_only_when_no_integration_manages_the_person(admin_client, org):
+    old, _ = make_integration(org, name="Old IdP")
+    new, _ = make_integration(org, name="New IdP")
+    moved = make_scim_user(old, "moved@acme.test", display_name="Moe Moved")
+    stranded = make_scim_user(old, "stranded@acme.test", display_name="Stan Stranded")
+    # The new integration wrote Moe last, so it manages him; then the old integration goes.
+    moved.integration = new
+    moved.save()
+    old.delete()
+    members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    moe = members[members.index("Moe Moved") :].split("</tr>")[0]
+    stan = members[members.index("Stan Stranded") :].split("</tr>")[0]
+    assert ">SCIM<" in moe and "New IdP" in moe
+    assert "Formerly SCIM" in stan and "Manual" not in stan
+    detail = admin_client.get(
+        reverse("organizations:member", args=[org.slug, stranded.membership_id])
+    ).content.decode()
+    assert "Formerly managed by SCIM" in detail
+    assert "another integration of Acme Corp changes them" in detail
+
+
+def test_a_team_whose_integration_was_deleted_says_so(admin_client, org):
+    gone, _ = make_integration(org, name="Gone IdP")
+    live, _ = make_integration(org, name="Live IdP")
+    make_scim_group(gone, "Orphans")
+    make_scim_group(live, "Managed")
+    gone.delete()
+    body = admin_client.get(reverse("organizations:teams", args=[org.slug])).content.decode()
+    orphan = body[body.index("<strong>Orphans</strong>") :].split("</tr>")[0]
+    managed = body[body.index("<strong>Managed</strong>") :].split("</tr>")[0]
+    assert "SCIM (integration deleted)" in orphan and "Delete…" in orphan
+    assert "SCIM (integration deleted)" not in managed and "Live IdP" in managed
+    assert "Delete…" not in managed
+    assert "pushed by an integration that has since been deleted" in body
+
+
+def test_an_admin_deletes_an_orphaned_team_after_confirming_and_it_is_audited(admin_client, org):
+    from integrations.models import AuditEvent
+    from scim.models import ScimGroup
+
+    gone, _ = make_integration(org)
+    alice = make_scim_user(gone, "alice@acme.test", display_name="Alice")
+    group = make_scim_group(gone, "Admins", members=[alice])
+    Team.objects.filter(pk=group.team_id).update(granted_role=Role.ADMIN)
+    gone.delete()
+    url = reverse("organizations:team-delete", args=[org.slug, group.team_id])
+    confirm = admin_client.get(url).content.decode()
+    assert "Delete team “Admins”?" in confirm and "no longer get the <strong>Admin</strong> role" in confirm
+    assert Team.objects.filter(pk=group.team_id).exists()  # a GET changes nothing
+
+    response = admin_client.post(url, follow=True)
+    assert "Team “Admins” is deleted" in response.content.decode()
+    assert not Team.objects.filter(pk=group.team_id).exists()
+    assert not ScimGroup.objects.filter(pk=group.pk).exists()
+    alice.membership.refresh_from_db()
+    assert alice.membership.is_active  # people stay
+    event = AuditEvent.objects.get(organization=org, action="team.deleted")
+    assert "“Admins”" in event.summary and "1 member stay" in event.summary and "Admin role" in event.summary
+    audit = admin_client.get(reverse("integrations:audit", args=[org.slug])).content.decode()
+    assert "Deleted team “Admins”" in audit
+
+
+def test_only_orphaned_teams_can_be_deleted_and_only_by_admins(
+    admin_client, member_membership, org, integration
+):
+    managed = make_scim_group(integration, "Managed")
+    manual = Team.objects.create(organization=org, name="Book club")
+    for team_id in (managed.team_id, manual.pk):
+        url = reverse("organizations:team-delete", args=[org.slug, team_id])
+        assert admin_client.get(url).status_code == 404
+        assert admin_client.post(url).status_code == 404
+    gone, _ = make_integration(org)
+    orphan = make_scim_group(gone, "Orphans")
+    gone.delete()
+    member_client = Client()
+    member_client.force_login(member_membership.user)
+    url = reverse("organizations:team-delete", args=[org.slug, orphan.team_id])
+    assert member_client.get(url).status_code == 403
+    assert member_client.post(url).status_code == 403
+    assert Team.objects.filter(pk=orphan.team_id).exists()

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         create.add_argument(
             "--create-org", action="store_true", help="Create the organization if it is missing."
         )
-        create.add_argument("--name", default="SCIM", help="The integration's name.")
+        create.add_argument(
+            "--name", default="", help="The integration's name (default: SCIM, then SCIM 2, SCIM 3, …)."
+        )
         create.add_argument(
             "--base-url", help="Public base URL (default: PUBLIC_BASE_URL or http://127.0.0.1:8000)."
         )
@@ -65,7 +67,10 @@ class Command(BaseCommand):
             organization = Organization.objects.filter(slug=org).first()
             if organization is None:
                 raise CommandError(f"No organization with slug “{org}”. Pass --create-org to create it.")
-        integration, raw = services.integration_create(organization=organization, name=name)
+        try:
+            integration, raw = services.integration_create(organization=organization, name=name)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         self.stderr.write("The token below is shown once; only its digest is stored.")
         return self._result(integration, raw, base_url)
 

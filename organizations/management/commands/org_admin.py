@@ -37,5 +37,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{email} is an admin of “{organization.name}” ({organization.slug}).")
         if created:
             self.stdout.write(f"Password (shown once; change it after logging in): {password}")
+            self.stdout.write("Change it under “Change password” in the top bar, or at /password/.")
         else:
             self.stdout.write("The login already existed; its password is unchanged.")
