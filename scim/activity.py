@@ -36,6 +36,10 @@ _ENTRA_OPS = {"Add", "Replace", "Remove"}
 AUTH_FAILURES = {
     "missing": "Refused: no bearer token was sent",
     "malformed": "Refused: the Authorization header is not 'Bearer <token>'",
+    # An admin pasted the token where the IdP wanted the whole header value, or "Bearer <token>"
+    # where the IdP adds "Bearer " itself: said as such, these are fixed in a minute.
+    "no_scheme": "Refused: the Authorization header has a token but no 'Bearer ' in front of it",
+    "double_bearer": "Refused: the Authorization header says 'Bearer' twice ('Bearer Bearer <token>')",
     "unknown": "Refused: the token is not valid for this integration",
     "other_endpoint": "Refused: the token belongs to a different integration",
     "revoked": "Refused: the token has been revoked or has expired",

@@ -12,7 +12,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
 from integrations.models import Integration, IntegrationToken
-from integrations.tokens import digest_token, digests_match
+from integrations.tokens import TOKEN_PREFIX, digest_token, digests_match
 
 from .protocol.errors import ScimError
 
@@ -95,15 +95,27 @@ def bearer_token(header: str) -> str | None:
     return credentials.strip()
 
 
+def _unreadable_header(header: str) -> str:
+    """Why an Authorization header held no bearer token, in the words of `activity.AUTH_FAILURES`."""
+    value = header.strip()
+    if not value:
+        return "missing"
+    if " " not in value and value.startswith(TOKEN_PREFIX):
+        return "no_scheme"
+    return "malformed"
+
+
 class IntegrationTokenAuthentication(BaseAuthentication):
     def authenticate(self, request):
-        raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        raw = bearer_token(header)
         request.scim_auth_failure = None
         if raw is None:
-            request.scim_auth_failure = (
-                "missing" if not request.META.get("HTTP_AUTHORIZATION") else "malformed"
-            )
+            request.scim_auth_failure = _unreadable_header(header)
             return None
+        if raw.lower().startswith("bearer "):
+            request.scim_auth_failure = "double_bearer"
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         public_id = request.parser_context["kwargs"].get("integration_id", "")
         digest = digest_token(raw)
         token = token_with_integration(digest)

@@ -37,8 +37,8 @@ def test_every_recorded_refusal_is_explained(reason, title, step_words):
 
 
 # The two ways of getting "Bearer " wrong, as the SCIM core records them (see explanations.py).
-DOUBLE_BEARER = "Refused: the Authorization header says 'Bearer' twice ('Bearer Bearer <token>')"
-NO_SCHEME = "Refused: the Authorization header has a token but no 'Bearer ' in front of it"
+DOUBLE_BEARER = AUTH_FAILURES["double_bearer"]
+NO_SCHEME = AUTH_FAILURES["no_scheme"]
 
 
 def test_bearer_pasted_twice_is_recognised_and_needs_no_rotation():

@@ -340,6 +340,7 @@ def web_pages(t: Tenant) -> dict[str, list[tuple[str, str, dict]]]:
     """Every page of organizations/urls.py and integrations/urls.py for tenant `t`, by who may open it."""
     slug, pid = t.org.slug, t.integration.public_id
     token_id = t.integration.tokens.get().pk
+    team_id = ScimGroup.objects.get(scim_id=t.group_id).team_id
     return {
         "member": [
             ("GET", reverse("organizations:detail", args=[slug]), {}),
@@ -358,6 +359,9 @@ def web_pages(t: Tenant) -> dict[str, list[tuple[str, str, dict]]]:
             ("POST", reverse("integrations:status", args=[slug, pid]), {"enabled": "0"}),
             ("GET", reverse("integrations:delete", args=[slug, pid]), {}),
             ("POST", reverse("integrations:delete", args=[slug, pid]), {}),
+            ("POST", reverse("integrations:rename", args=[slug, pid]), {"name": "renamed"}),
+            ("GET", reverse("organizations:team-delete", args=[slug, team_id]), {}),
+            ("POST", reverse("organizations:team-delete", args=[slug, team_id]), {}),
         ],
     }
 

@@ -7,6 +7,7 @@ import logging
 import math
 from datetime import timedelta
 
+import pytest
 from django.apps import apps
 from django.db import connection
 from django.utils import timezone
@@ -150,3 +151,24 @@ def test_last_used_is_noted_without_a_write_on_every_request(scim, django_assert
     scim.get("/Users")
     token.refresh_from_db()
     assert token.last_used_at > first_seen
+
+
+@pytest.mark.parametrize(
+    "header, failure",
+    [
+        ("Bearer Bearer {token}", "double_bearer"),
+        ("{token}", "no_scheme"),
+        ("Basic {token}", "malformed"),
+        ("", "missing"),
+    ],
+)
+def test_a_mangled_authorization_header_is_the_same_401_and_recorded_as_what_it_is(scim, header, failure):
+    # The IdP learns nothing it didn't know; the admin's page says what to fix.
+    from scim.activity import AUTH_FAILURES
+    from scim.authentication import INVALID_TOKEN
+    from scim.models import RequestRecord
+
+    extra = {"HTTP_AUTHORIZATION": header.format(token=scim.token)} if header else {}
+    response = scim.client.get(f"{scim.base}/Users", **extra)
+    assert response.status_code == 401 and response.json()["detail"] == INVALID_TOKEN
+    assert RequestRecord.objects.filter(status=401).latest("id").outcome == AUTH_FAILURES[failure]
