@@ -436,20 +436,36 @@ class GroupChange:
     summary: str = ""
 
 
-def _member_memberships(integration: Integration, ids) -> dict[str, int]:
-    """SCIM user id → membership id for `ids`, refusing ids that are not users of this
-    organization (unknown, deleted, or another organization's: indistinguishable on purpose)."""
+@dataclass(frozen=True)
+class Members:
+    """The member ids a request named: SCIM id → membership id for the users of this
+    organization, and the ids that are not (unknown, deleted, or another organization's:
+    indistinguishable on purpose)."""
+
+    found: dict[str, int]
+    unknown: list[str]
+
+    def note(self) -> str:
+        """What the activity says about the ids that were left out, or ""."""
+        if not self.unknown:
+            return ""
+        shown = ", ".join(self.unknown[:5]) + (
+            f" and {len(self.unknown) - 5} more" if len(self.unknown) > 5 else ""
+        )
+        return f"; skipped {_plural(len(self.unknown), 'member id')} that no user here has: {shown}"
+
+
+def _member_memberships(integration: Integration, ids) -> Members:
+    """The users behind `ids`. Ids that are no user of this organization are skipped, not refused:
+    IdPs send a whole membership in one request (Entra up to its batch size), and refusing it for
+    one person the IdP has not provisioned yet would keep every other member out of the group
+    (and, repeated, puts Entra's provisioning job in quarantine). What was skipped is on the
+    activity record for the admin."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
-        return {}
+        return Members({}, [])
     found = dict(users_of(integration).filter(scim_id__in=wanted).values_list("scim_id", "membership_id"))
-    missing = [value for value in wanted if value not in found]
-    if missing:
-        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        raise bad_request(
-            f"No user with id {shown} in this organization; group members must be existing users."
-        )
-    return found
+    return Members(found, [value for value in wanted if value not in found])
 
 
 def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str] | None = None) -> int:
@@ -535,9 +551,11 @@ def scim_group_create(*, integration: Integration, data) -> GroupChange:
             )
     except IntegrityError:
         raise _group_conflict(name) from None
-    _add_members(team.pk, members, _displays(document.get("members")))
+    _add_members(team.pk, members.found, _displays(document.get("members")))
     return GroupChange(
-        group=group, created=True, summary=f"Created group {name} with {_plural(len(members), 'member')}"
+        group=group,
+        created=True,
+        summary=f"Created group {name} with {_plural(len(members.found), 'member')}{members.note()}",
     )
 
 
@@ -591,10 +609,10 @@ def scim_group_replace(
         _check_group_lengths({}, document["members"])
         members = _member_memberships(integration, [m["value"] for m in document["members"]])
         TeamMembership.objects.filter(team_id=group.team_id).exclude(
-            membership_id__in=list(members.values())
+            membership_id__in=list(members.found.values())
         ).delete()
-        _add_members(group.team_id, members, _displays(document["members"]))
-        detail = _plural(len(members), "member")
+        _add_members(group.team_id, members.found, _displays(document["members"]))
+        detail = _plural(len(members.found), "member") + members.note()
     else:
         # RFC 7644 section 3.5.1: an attribute left out of a PUT is not asserted. Templated PUTs
         # that leave out `members` must not empty the group; `"members": []` does.
@@ -621,10 +639,12 @@ def scim_group_patch(
     renamed = _rename(group, integration, result.document)
     delta = result.members
     parts = []
+    skipped = ""
     if delta is not None:
         for display in delta.displays.values():
             _check_length(display, MEMBER_DISPLAY_LENGTH, "members.display")
-        adds = _member_memberships(integration, delta.add)
+        named = _member_memberships(integration, delta.add)
+        adds = named.found
         if delta.replace_all:
             TeamMembership.objects.filter(team_id=group.team_id).exclude(
                 membership_id__in=list(adds.values())
@@ -640,6 +660,7 @@ def scim_group_patch(
         added = _add_members(group.team_id, adds, delta.displays)
         if added and not delta.replace_all:
             parts.append(f"added {_plural(added, 'member')}")
+        skipped = named.note()
     if renamed:
         parts.insert(
             0, f"renamed from {old_name}" if old_name != group.display_name else "externalId changed"
@@ -651,7 +672,7 @@ def scim_group_patch(
         if parts
         else f"No change to group {group.display_name}"
     )
-    return GroupChange(group=group, summary=summary)
+    return GroupChange(group=group, summary=summary + skipped)
 
 
 def scim_group_delete(

@@ -63,9 +63,12 @@ class TestGroupLifecycle:
         )
         assert response.status_code == 201
 
-    def test_unknown_or_foreign_member_ids_are_refused_by_name_and_change_nothing(
+    def test_unknown_or_foreign_member_ids_are_skipped_and_named_on_the_activity(
         self, scim, other_scim, people
     ):
+        # One person the IdP has not provisioned here must not keep the others out of the group.
+        from scim.models import RequestRecord
+
         stranger = other_scim.create_user("stranger@example.test")["id"]
         group = scim.create_group("Mixed", [people[0]])
         response = scim.patch(
@@ -78,9 +81,37 @@ class TestGroupLifecycle:
                 },
             ],
         )
-        assert response.status_code == 400 and response.doc["scimType"] == "invalidValue"
-        assert stranger in response.doc["detail"] and "nope" in response.doc["detail"]
+        assert response.status_code == 200
+        assert member_ids(scim, group["id"]) == sorted(people[:2])
+        outcome = RequestRecord.objects.filter(method="PATCH").latest("id").outcome
+        assert "added 1 member" in outcome and "skipped 2 member ids" in outcome
+        assert stranger in outcome and "nope" in outcome
+        # The other organization's user is in no group of this one, and theirs is untouched.
+        assert other_scim.get(f"/Users/{stranger}").doc.get("groups") in (None, [])
+
+    def test_a_patch_naming_only_unknown_members_changes_nothing(self, scim, people):
+        group = scim.create_group("Quiet", [people[0]])
+        version = group["meta"]["version"]
+        response = scim.patch(
+            f"/Groups/{group['id']}", [{"op": "add", "path": "members", "value": [{"value": "nope"}]}]
+        )
+        assert response.status_code == 200 and response.doc["meta"]["version"] == version
         assert member_ids(scim, group["id"]) == [people[0]]
+
+    @pytest.mark.parametrize("method", ["POST", "PUT"])
+    def test_a_whole_member_list_keeps_the_known_members(self, scim, people, method):
+        body = {
+            "schemas": [GROUP_URN],
+            "displayName": "Whole",
+            "members": [{"value": people[0]}, {"value": "nope"}],
+        }
+        if method == "POST":
+            response = scim.post("/Groups", body)
+        else:
+            group = scim.create_group("Whole", people[1:3])
+            response = scim.put(f"/Groups/{group['id']}", body)
+        assert response.status_code in (200, 201)
+        assert member_ids(scim, response.doc["id"]) == [people[0]]
 
     def test_delete_removes_the_team_and_memberships_never_the_users(self, scim, people):
         group = scim.create_group("Temp", people[:2])
