@@ -41,6 +41,16 @@ class Integration(models.Model):
     last_client = models.CharField(max_length=255, blank=True)
     detected_idp = models.CharField(max_length=40, blank=True)
 
+    class ResponseMediaType(models.TextChoices):
+        SCIM = "application/scim+json", "application/scim+json (the SCIM standard)"
+        JSON = "application/json", "application/json (for OneLogin)"
+
+    # What answers are sent as when a request states no preference (no Accept header, or */*)
+    # and its body is not application/json: OneLogin's documentation requires application/json.
+    response_media_type = models.CharField(
+        max_length=40, choices=ResponseMediaType.choices, default=ResponseMediaType.SCIM
+    )
+
     class Meta:
         ordering = ["-created_at"]
 

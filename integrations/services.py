@@ -196,6 +196,26 @@ def integration_rename(*, integration: Integration, name: str, actor=None, staff
     )
 
 
+def integration_set_response_media_type(
+    *, integration: Integration, media_type: str, actor=None, staff: bool = False
+) -> None:
+    """Choose what answers are sent as when the IdP states no preference, audited."""
+    if media_type not in Integration.ResponseMediaType.values:
+        raise ValueError(f"Unknown media type {media_type!r}.")
+    if integration.response_media_type == media_type:
+        return
+    integration.response_media_type = media_type
+    integration.save(update_fields=["response_media_type"])
+    audit(
+        organization=integration.organization,
+        integration=integration,
+        actor=actor,
+        action="integration.response_media_type",
+        summary=f"Answers are sent as {media_type} when the identity provider states no preference.",
+        staff=staff,
+    )
+
+
 def integration_touch(
     *, integration: Integration, client: str, idp: str, token: IntegrationToken | None
 ) -> None:

@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("o/<slug:slug>/integrations/<str:public_id>/rotate/", views.token_rotate, name="rotate"),
     path("o/<slug:slug>/integrations/<str:public_id>/rename/", views.integration_rename, name="rename"),
+    path("o/<slug:slug>/integrations/<str:public_id>/answers/", views.integration_answers, name="answers"),
     path(
         "o/<slug:slug>/integrations/<str:public_id>/groups/<int:team_id>/role/",
         views.group_role,

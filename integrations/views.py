@@ -151,6 +151,7 @@ def integration_detail(request: HttpRequest, access: OrgAccess, public_id: str) 
                 exclude_pk=overview.integration.pk,
             ),
             "filter_form": filter_form,
+            "media_type_choices": Integration.ResponseMediaType.choices,
             "groups": selectors.integration_groups(integration=overview.integration),
             "managed_admins": selectors.integration_managed_admins(
                 integration=overview.integration, viewer_membership_id=access.membership.pk
@@ -276,6 +277,28 @@ def integration_rename(request: HttpRequest, access: OrgAccess, public_id: str) 
     else:
         for error in form.errors.get("name", []):
             messages.error(request, f"Not renamed: {error}", extra_tags="at-settings")
+    return redirect(_detail_url(access, integration, anchor="settings-h"))
+
+
+@require_POST
+@org_member_required(admin=True)
+def integration_answers(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
+    integration = _integration_or_404(access, public_id)
+    try:
+        services.integration_set_response_media_type(
+            integration=integration,
+            media_type=request.POST.get("response_media_type", ""),
+            actor=request.user,
+        )
+    except ValueError:
+        messages.error(request, "Not saved: choose one of the listed media types.", extra_tags="at-settings")
+    else:
+        messages.success(
+            request,
+            f"Saved. Answers are sent as {integration.response_media_type} unless the identity provider asks "
+            "for another type.",
+            extra_tags="at-settings",
+        )
     return redirect(_detail_url(access, integration, anchor="settings-h"))
 
 

@@ -24,6 +24,7 @@ from .content import (
     ScimJSONParser,
     ScimJSONRenderer,
     TextJSONParser,
+    states_preference,
     unstorable_text,
 )
 from .exceptions import is_transaction_conflict
@@ -84,6 +85,13 @@ class ScimView(APIView):
     def initial(self, request, *args, **kwargs):
         activity.start(request)
         super().initial(request, *args, **kwargs)
+        if (
+            self.integration.response_media_type == Integration.ResponseMediaType.JSON
+            and not states_preference(request)
+        ):
+            # The integration's own setting, for an IdP that states no preference (OneLogin).
+            request.accepted_renderer = PlainJSONRenderer()
+            request.accepted_media_type = PlainJSONRenderer.media_type
         # Only a method this endpoint serves needs a body: POST /Schemas without one is a 405
         # like any other method the endpoint lacks (RFC 9110 section 15.5.6), not a 400.
         if (

@@ -119,3 +119,20 @@ def test_only_the_organizations_admins_rename(member_client, org, other_org):
     assert Client().post(url, {"name": "Mine"}).status_code == 302  # to the login page
     integration.refresh_from_db()
     assert integration.name == "SCIM"
+
+
+def test_an_admin_chooses_application_json_answers_and_it_is_audited(admin_client, org):
+    from integrations.models import Integration
+
+    integration, _ = make_integration(org)
+    url = reverse("integrations:answers", args=[org.slug, integration.public_id])
+    response = admin_client.post(url, {"response_media_type": "application/json"}, follow=True)
+    assert response.status_code == 200
+    assert "Answers are sent as application/json" in response.content.decode()
+    integration.refresh_from_db()
+    assert integration.response_media_type == Integration.ResponseMediaType.JSON
+    assert AuditEvent.objects.filter(action="integration.response_media_type").exists()
+    refused = admin_client.post(url, {"response_media_type": "text/html"}, follow=True)
+    assert "Not saved" in refused.content.decode()
+    integration.refresh_from_db()
+    assert integration.response_media_type == Integration.ResponseMediaType.JSON

@@ -281,3 +281,37 @@ def test_plain_http_to_the_scim_api_is_refused_not_redirected(scim, settings):
         ).status_code
         == 200
     )
+
+
+class TestResponseMediaTypeSetting:
+    """An integration can answer application/json when the IdP states no preference (OneLogin)."""
+
+    @pytest.fixture
+    def json_answers(self, scim):
+        from integrations.models import Integration
+
+        Integration.objects.filter(pk=scim.integration.pk).update(
+            response_media_type=Integration.ResponseMediaType.JSON
+        )
+        return scim
+
+    @pytest.mark.parametrize("accept", [None, "*/*"])
+    def test_answers_and_errors_are_application_json_when_no_preference_is_stated(self, json_answers, accept):
+        headers = {"HTTP_ACCEPT": accept} if accept else {}
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {json_answers.token}"}
+        listing = json_answers.client.get(f"{json_answers.base}/Users", **auth, **headers)
+        assert listing.status_code == 200 and listing["Content-Type"] == "application/json"
+        error = json_answers.client.get(f"{json_answers.base}/Users/nope", **auth, **headers)
+        assert error.status_code == 404 and error["Content-Type"] == "application/json"
+
+    def test_a_client_that_asks_for_scim_json_still_gets_it(self, json_answers):
+        response = json_answers.client.get(
+            f"{json_answers.base}/Users",
+            HTTP_AUTHORIZATION=f"Bearer {json_answers.token}",
+            HTTP_ACCEPT="application/scim+json",
+        )
+        assert response["Content-Type"] == "application/scim+json"
+
+    def test_the_default_is_the_scim_media_type(self, scim):
+        response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+        assert response["Content-Type"] == "application/scim+json"

@@ -367,6 +367,11 @@ def web_pages(t: Tenant) -> dict[str, list[tuple[str, str, dict]]]:
             ("GET", reverse("integrations:delete", args=[slug, pid]), {}),
             ("POST", reverse("integrations:delete", args=[slug, pid]), {}),
             ("POST", reverse("integrations:rename", args=[slug, pid]), {"name": "renamed"}),
+            (
+                "POST",
+                reverse("integrations:answers", args=[slug, pid]),
+                {"response_media_type": "application/json"},
+            ),
             ("GET", reverse("organizations:team-delete", args=[slug, team_id]), {}),
             ("POST", reverse("organizations:team-delete", args=[slug, team_id]), {}),
         ],
