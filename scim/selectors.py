@@ -11,12 +11,12 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, F, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, Exists, F, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONArray
 
 from integrations.models import Integration
 from organizations.lookups import equals_ignoring_case
-from organizations.models import TeamMembership
+from organizations.models import Role, TeamMembership
 
 from .models import ScimGroup, ScimUser
 from .protocol.errors import bad_request, not_found
@@ -64,6 +64,15 @@ def users_with_groups(organization_id: int) -> QuerySet[ScimUser]:
     return with_groups(visible_users(organization_id))
 
 
+def users_with_groups_and_roles(organization_id: int) -> QuerySet[ScimUser]:
+    """`users_with_groups`, each also saying whether a team makes them an admin
+    (`admin_by_team`): what a change needs to know before it ends someone's access."""
+    granted = TeamMembership.objects.filter(
+        membership_id=OuterRef("membership_id"), team__granted_role=Role.ADMIN
+    )
+    return users_with_groups(organization_id).annotate(admin_by_team=Exists(granted))
+
+
 def organization_groups(organization_id: int) -> QuerySet[ScimGroup]:
     return ScimGroup.objects.filter(organization_id=organization_id)
 
@@ -87,7 +96,9 @@ def _by_id(base: Callable[[int], QuerySet], *, lock: bool, related: tuple[str, .
     return Statement(build, organization_id=int, scim_id=str)
 
 
-_USER_BY_ID = {lock: _by_id(users_with_groups, lock=lock, related=("membership",)) for lock in (False, True)}
+_USER_BY_ID = {
+    lock: _by_id(users_with_groups_and_roles, lock=lock, related=("membership",)) for lock in (False, True)
+}
 _GROUP_BY_ID = {lock: _by_id(organization_groups, lock=lock) for lock in (False, True)}
 
 

@@ -127,27 +127,32 @@ def _admin_condition() -> Q:
     return Q(role=Role.ADMIN) | Q(Exists(granted))
 
 
-def _is_last_active_admin(membership: Membership) -> bool:
+def _is_last_active_admin(membership: Membership, admin_by_team: bool | None = None) -> bool:
     """Whether ending `membership`'s access would leave its organization without an active
-    admin: one query, run only when an IdP ends someone's access."""
-    admins = Membership.objects.filter(
+    admin. For a person who is no admin (nearly everyone) that is known from the row in hand
+    and `admin_by_team` (read with the user, `selectors.users_with_groups_and_roles`): no query."""
+    if admin_by_team is None:
+        admin_by_team = TeamMembership.objects.filter(
+            membership=membership, team__granted_role=Role.ADMIN
+        ).exists()
+    if membership.role != Role.ADMIN and not admin_by_team:
+        return False
+    others = Membership.objects.filter(
         _admin_condition(), organization_id=membership.organization_id, is_active=True
-    )
-    return (
-        Membership.objects.filter(pk=membership.pk)
-        .filter(Exists(admins.filter(pk=OuterRef("pk"))), ~Exists(admins.exclude(pk=membership.pk)))
-        .exists()
-    )
+    ).exclude(pk=membership.pk)
+    return not others.exists()
 
 
-def _set_membership_active(membership: Membership, active: bool) -> None:
+def _set_membership_active(
+    membership: Membership, active: bool, *, admin_by_team: bool | None = None
+) -> None:
     """Access to the organization follows the SCIM user's state, at once; except that the IdP
     cannot end the access of the organization's last active admin, which would leave nobody
     able to manage the organization or its integrations (an admin testing the IdP with their
     own account locked themselves out this way)."""
     if membership.is_active == active:
         return
-    if not active and _is_last_active_admin(membership):
+    if not active and _is_last_active_admin(membership, admin_by_team):
         raise ScimError(
             409,
             "This person is the organization's last active administrator; ending their access would "
@@ -307,7 +312,11 @@ def _apply_document(user: ScimUser, document: dict, *, integration: Integration,
         # A concurrent rename took the name first; the request's transaction rolls back.
         raise _uniqueness_error(new_name) from None
     write_user_values(user, attributes, changed_values)
-    _set_membership_active(user.membership, user.active is not False and user.deleted_at is None)
+    _set_membership_active(
+        user.membership,
+        user.active is not False and user.deleted_at is None,
+        admin_by_team=getattr(user, "admin_by_team", None),
+    )
     return True
 
 
@@ -396,7 +405,7 @@ def scim_user_delete(
     user.version += 1
     user.integration = integration
     user.save(update_fields=["deleted_at", "active", "last_modified", "version", "integration"])
-    _set_membership_active(user.membership, False)
+    _set_membership_active(user.membership, False, admin_by_team=getattr(user, "admin_by_team", None))
     left = _leave_scim_groups(user)
     teams = f"; removed from {_plural(left, 'group')}" if left else ""
     return UserChange(user=user, summary=f"Deleted user {user.user_name} (access ended; records kept{teams})")

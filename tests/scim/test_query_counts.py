@@ -20,6 +20,13 @@ MAX_GROUP_PATCH_QUERIES = 12
 MAX_CREATE_QUERIES = 14
 
 
+@pytest.fixture(autouse=True)
+def _probed_connection(db):
+    """SQLite's first JSON query on a connection probes for JSON support once (Django caches it
+    per connection): not a query of the request being measured."""
+    assert connection.features.supports_json_field
+
+
 def _people(scim, count: int, *, prefix: str):
     users = [
         make_scim_user(
@@ -141,3 +148,22 @@ def test_a_create_and_its_activity_record_cost_the_same_in_a_small_and_a_large_o
         ).exists()
         counts.append(queries)
     assert counts[0] == counts[1] <= MAX_CREATE_QUERIES
+
+
+def test_deactivating_a_person_who_is_no_admin_asks_nothing_about_admins(scim):
+    # The last-admin guard must cost nothing for everyone else (nearly every deactivation): a
+    # scan for the organization's other admins made each PATCH active:false 2.5x slower.
+    users = _people(scim, 10, prefix="plain-")
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    }
+    scim.get("/ServiceProviderConfig")
+    scim.request("PATCH", f"/Users/{users[1].scim_id}", body)  # the connection's one-time probes
+    with CaptureQueriesContext(connection) as captured:
+        response = scim.request("PATCH", f"/Users/{users[0].scim_id}", body)
+    assert response.status_code == 200 and response.doc["active"] is False
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert not any('FROM "organizations_membership"' in sql for sql in sqls), sqls  # no scan for admins
+    # token, the user (with groups and roles, locked), its update, its membership's update, activity
+    assert len([sql for sql in sqls if "SAVEPOINT" not in sql]) == 5
