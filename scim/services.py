@@ -340,6 +340,14 @@ def _describe_update(before: dict, after: dict, user_name: str) -> str:
     return f"Updated user {user_name}"
 
 
+def _updated(user: ScimUser, before: dict, after: dict, integration: Integration) -> UserChange:
+    changed = _apply_document(user, after, integration=integration)
+    summary = (
+        _describe_update(before, after, user.user_name) if changed else f"No change to user {user.user_name}"
+    )
+    return UserChange(user=user, changed=changed, summary=summary)
+
+
 def scim_user_replace(
     *,
     integration: Integration,
@@ -358,14 +366,7 @@ def scim_user_replace(
         document.setdefault("active", before["active"])
     if "externalId" not in document and "externalId" in before:
         document["externalId"] = before["externalId"]
-    changed = _apply_document(user, document, integration=integration)
-    return UserChange(
-        user=user,
-        changed=changed,
-        summary=_describe_update(before, document, user.user_name)
-        if changed
-        else f"No change to user {user.user_name}",
-    )
+    return _updated(user, before, document, integration)
 
 
 def scim_user_patch(
@@ -382,14 +383,7 @@ def scim_user_patch(
     check_version(user.version, if_match, if_none_match)
     before = user_document(user)
     after = patch_protocol.apply_user_patch(before, operations, current_id=user.scim_id)
-    changed = _apply_document(user, after, integration=integration)
-    return UserChange(
-        user=user,
-        changed=changed,
-        summary=_describe_update(before, after, user.user_name)
-        if changed
-        else f"No change to user {user.user_name}",
-    )
+    return _updated(user, before, after, integration)
 
 
 def scim_user_delete(
