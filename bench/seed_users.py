@@ -31,10 +31,13 @@ from integrations.models import Integration  # noqa: E402
 BATCH = 50_000
 
 # One statement per batch: logins, then memberships, then SCIM users, then their email rows.
+# Parameters carry casts: with server-side binding (settings: DB_PREPARED_STATEMENTS) a Python
+# int arrives typed by its size, and generate_series(smallint, smallint) is ambiguous.
 # Names follow scim-load's user_body(): "<prefix>-<7 digits>".
 SEED_BATCH = """
 WITH n AS (
-    SELECT i, %(prefix)s || '-' || lpad(i::text, 7, '0') AS uname FROM generate_series(%(first)s, %(last)s) AS i
+    SELECT i, %(prefix)s::text || '-' || lpad(i::text, 7, '0') AS uname
+    FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
 ), u AS (
     INSERT INTO organizations_user (password, last_login, is_superuser, email, full_name, is_active, is_staff, date_joined)
     SELECT '!seeded', NULL, false, n.uname || '@example.com', 'Given' || n.i || ' Family' || n.i, true, false, now()
@@ -42,12 +45,12 @@ WITH n AS (
     RETURNING id, email
 ), m AS (
     INSERT INTO organizations_membership (organization_id, user_id, role, is_active, deactivated_at, created_at)
-    SELECT %(org)s, u.id, 'member', true, NULL, now() FROM u
+    SELECT %(org)s::bigint, u.id, 'member', true, NULL, now() FROM u
     RETURNING id, user_id
 ), s AS (
     INSERT INTO scim_scimuser (scim_id, organization_id, integration_id, membership_id, user_name, external_id,
                                display_name, active, attributes, created, last_modified, version, deleted_at)
-    SELECT gen_random_uuid()::text, %(org)s, %(integration)s, m.id, n.uname, 'ext-' || n.uname,
+    SELECT gen_random_uuid()::text, %(org)s::bigint, %(integration)s::bigint, m.id, n.uname, 'ext-' || n.uname,
            'Given' || n.i || ' Family' || n.i, true,
            jsonb_build_object(
                'name', jsonb_build_object('givenName', 'Given' || n.i, 'familyName', 'Family' || n.i),
