@@ -20,7 +20,7 @@ from organizations.models import Role, TeamMembership
 
 from .models import ScimGroup, ScimUser
 from .protocol.errors import bad_request, not_found
-from .protocol.filters import Filter, parameterize, with_values
+from .protocol.filters import Filter, parameterize, shape_key, with_values
 from .protocol.pagination import Page, decode_cursor, encode_cursor
 from .statements import Statement, StatementCache
 
@@ -240,8 +240,9 @@ class _Lister:
 
         def fetch(limit: int, after: int | None) -> list:
             keyset = after is not None
+            key = (None if shape is None else shape_key(shape), limit, keyset)
             statement = self.statements.get(
-                (shape, limit, keyset), lambda: self._page_statement(shape, limit, keyset, len(strings))
+                key, lambda: self._page_statement(shape, limit, keyset, len(strings))
             )
             return statement(
                 organization_id=organization_id, **({"after": after} if keyset else {}), **values

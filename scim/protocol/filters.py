@@ -511,6 +511,22 @@ def parameterize(node: Filter) -> tuple[Filter, tuple[str, ...]] | None:
     return shape(node), tuple(values)
 
 
+def shape_key(shape: Filter) -> tuple:
+    """A cache key for `shape` that tells apart literals Python holds equal: `true`, `1` and
+    `1.0` compare and hash alike, yet a filter compiles differently for each (a boolean attribute
+    refuses a number; `"1"` and `"1.0"` are different strings)."""
+    if isinstance(shape, Compare):
+        value = shape.value
+        return ("compare", shape.path, shape.op, type(value).__name__, value)
+    if isinstance(shape, And | Or):
+        return (type(shape).__name__, shape_key(shape.left), shape_key(shape.right))
+    if isinstance(shape, Not):
+        return ("not", shape_key(shape.expr))
+    if isinstance(shape, ValuePath):
+        return ("valuepath", shape.path, shape_key(shape.filter))
+    return ("leaf", type(shape).__name__, shape)
+
+
 def with_values(shape: Filter, values) -> Filter:
     """The filter of `shape` with its slots filled from `values` (the inverse of `parameterize`)."""
     if isinstance(shape, Compare):

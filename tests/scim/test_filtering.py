@@ -738,3 +738,22 @@ def test_comparisons_with_constant_attributes_answer_the_same_on_every_page_shap
         response = scim.get(f"{path}?filter={filter_text}{query}")
         assert response.status_code == 200, response.content
         assert response.doc["totalResults"] == expected, (filter_text, query)
+
+
+def test_literals_python_holds_equal_are_distinct_filters_across_organizations(scim, other_scim):
+    # Regression: compiled statements were cached by filter shape, and true == 1 == 1.0 in Python,
+    # so one organization's `eq 1` decided another's `eq true` (adversarial run).
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    for client in (scim, other_scim):
+        for number in ("1", "1.0"):
+            client.create_user(f"emp{number}@example.test", **{enterprise: {"employeeNumber": number}})
+        client.create_user("pic@example.test", photos=[{"value": "https://x.test/p.png", "primary": True}])
+    for _ in range(3):
+        assert other_scim.get(f"/Users?filter={enterprise}:employeeNumber eq 1").status_code == 200
+        assert other_scim.get("/Users?filter=photos.primary eq 1").status_code == 400
+    one = scim.get(f"/Users?filter={enterprise}:employeeNumber eq 1").doc
+    one_point_zero = scim.get(f"/Users?filter={enterprise}:employeeNumber eq 1.0").doc
+    assert [r["userName"] for r in one["Resources"]] == ["emp1@example.test"]
+    assert [r["userName"] for r in one_point_zero["Resources"]] == ["emp1.0@example.test"]
+    primary = scim.get("/Users?filter=photos.primary eq true")
+    assert primary.status_code == 200 and primary.doc["totalResults"] == 1
