@@ -4,15 +4,17 @@ transaction (the view opens it), so a change and its activity record commit toge
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from integrations.models import Integration
 from organizations.lookups import equals_ignoring_case
-from organizations.models import Membership, Role, Team, TeamMembership, User
+from organizations.models import Membership, Organization, Role, Team, TeamMembership, User
 
 from .models import ScimGroup, ScimUser, ScimUserValue
 from .protocol import patch as patch_protocol
@@ -122,9 +124,39 @@ def _new_membership(organization_id: int, user: User, active: bool) -> Membershi
     return _insert_membership.save(membership)
 
 
-def _admin_condition() -> Q:
+# ---------------------------------------------------------------------- the last admin
+
+# An organization always keeps someone able to manage it: the IdP cannot take away the last
+# active admin who can sign in, by deactivating or deleting them, or by removing them from (or
+# deleting) a group mapped to Admin. An admin testing the IdP with their own account locked
+# their organization out this way. People an IdP created have no password and cannot sign in,
+# so they don't count.
+
+
+def _managing_admins(organization_id: int) -> QuerySet[Membership]:
     granted = TeamMembership.objects.filter(membership=OuterRef("pk"), team__granted_role=Role.ADMIN)
-    return Q(role=Role.ADMIN) | Q(Exists(granted))
+    return Membership.objects.filter(
+        Q(role=Role.ADMIN) | Q(Exists(granted)),
+        organization_id=organization_id,
+        is_active=True,
+        user__is_active=True,
+    ).exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+
+
+def _lock_organization(organization_id: int) -> None:
+    """Serialize changes that could each take away one of the last admins: two IdP requests
+    deactivating the last two at once must not both succeed."""
+    Organization.objects.select_for_update().filter(pk=organization_id).values_list("pk").first()
+
+
+LAST_ADMIN = (
+    "This person is the organization's last active administrator; ending their access would leave "
+    "nobody able to manage the organization. Make someone else an admin first, then retry."
+)
+NO_ADMIN_LEFT = (
+    "This change would leave the organization without an active administrator: it removes the "
+    "last one from a group mapped to Admin. Make someone else an admin first, then retry."
+)
 
 
 def _is_last_active_admin(membership: Membership, admin_by_team: bool | None = None) -> bool:
@@ -137,27 +169,34 @@ def _is_last_active_admin(membership: Membership, admin_by_team: bool | None = N
         ).exists()
     if membership.role != Role.ADMIN and not admin_by_team:
         return False
-    others = Membership.objects.filter(
-        _admin_condition(), organization_id=membership.organization_id, is_active=True
-    ).exclude(pk=membership.pk)
-    return not others.exists()
+    _lock_organization(membership.organization_id)
+    admins = _managing_admins(membership.organization_id)
+    return admins.filter(pk=membership.pk).exists() and not admins.exclude(pk=membership.pk).exists()
+
+
+@contextmanager
+def _keeping_an_admin(team_id: int, organization_id: int):
+    """Around a change to the members of team `team_id` (or its deletion): when the team makes its
+    members admins, the change may not leave the organization without one it had."""
+    grants_admin = Team.objects.filter(pk=team_id, granted_role=Role.ADMIN).exists()
+    had_admin = False
+    if grants_admin:
+        _lock_organization(organization_id)
+        had_admin = _managing_admins(organization_id).exists()
+    yield
+    if had_admin and not _managing_admins(organization_id).exists():
+        raise ScimError(409, NO_ADMIN_LEFT)  # the request's transaction rolls the change back
 
 
 def _set_membership_active(
     membership: Membership, active: bool, *, admin_by_team: bool | None = None
 ) -> None:
-    """Access to the organization follows the SCIM user's state, at once; except that the IdP
-    cannot end the access of the organization's last active admin, which would leave nobody
-    able to manage the organization or its integrations (an admin testing the IdP with their
-    own account locked themselves out this way)."""
+    """Access to the organization follows the SCIM user's state, at once, except for the last
+    admin (see above)."""
     if membership.is_active == active:
         return
     if not active and _is_last_active_admin(membership, admin_by_team):
-        raise ScimError(
-            409,
-            "This person is the organization's last active administrator; ending their access would "
-            "leave nobody able to manage the organization. Make someone else an admin first, then retry.",
-        )
+        raise ScimError(409, LAST_ADMIN)
     membership.is_active = active
     membership.deactivated_at = None if active else timezone.now()
     _update_membership_access(membership)
@@ -458,6 +497,16 @@ class Members:
         return f"; skipped {_plural(len(self.unknown), 'member id')} that no user here has: {shown}"
 
 
+# Ids per query: far below PostgreSQL's 65,535 parameters and SQLite's 32,766 (a 1 MB body can
+# name some 70,000 members).
+ID_CHUNK = 10_000
+
+
+def _chunks(items: list, size: int = ID_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _member_memberships(integration: Integration, ids) -> Members:
     """The users behind `ids`. Ids that are no user of this organization are skipped, not refused:
     IdPs send a whole membership in one request (Entra up to its batch size), and refusing it for
@@ -465,54 +514,94 @@ def _member_memberships(integration: Integration, ids) -> Members:
     (and, repeated, puts Entra's provisioning job in quarantine). What was skipped is on the
     activity record for the admin."""
     wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        return Members({}, [])
-    found = dict(users_of(integration).filter(scim_id__in=wanted).values_list("scim_id", "membership_id"))
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        found.update(users_of(integration).filter(scim_id__in=chunk).values_list("scim_id", "membership_id"))
     return Members(found, [value for value in wanted if value not in found])
 
 
-def _add_members(team_id: int, members: dict[str, int], displays: dict[str, str] | None = None) -> int:
-    """Insert memberships (SCIM id → membership id); returns how many were new. Repeated adds
-    (JumpCloud) and parallel adds are no-ops, never errors or lost members; a `display` the IdP
-    sent is kept and echoed."""
+@dataclass
+class MemberChanges:
+    """What a request did to a group's members, counted, for the activity and the version."""
+
+    added: int = 0
+    removed: int = 0
+    relabelled: int = 0  # members whose `display` changed
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.relabelled)
+
+    def parts(self) -> list[str]:
+        return [
+            text
+            for count, text in (
+                (self.added, f"added {_plural(self.added, 'member')}"),
+                (self.removed, f"removed {_plural(self.removed, 'member')}"),
+                (self.relabelled, f"updated the display of {_plural(self.relabelled, 'member')}"),
+            )
+            if count
+        ]
+
+
+def _add_members(
+    team_id: int, members: dict[str, int], displays: dict[str, str] | None = None
+) -> MemberChanges:
+    """Insert the memberships that are new (SCIM id → membership id) and keep the `display` an IdP
+    sent where it changed. Repeated adds (JumpCloud) and parallel adds are no-ops, never errors
+    or lost members."""
     displays = displays or {}
-    added = _insert_memberships(team_id, list(members.values()))
-    labelled = [
-        TeamMembership(team_id=team_id, membership_id=mid, display=str(displays[uid]))
-        for uid, mid in members.items()
-        if isinstance(displays.get(uid), str)
-    ]
-    if labelled:
-        TeamMembership.objects.bulk_create(
-            labelled,
-            update_conflicts=True,
-            unique_fields=["team", "membership"],
-            update_fields=["display"],
-            batch_size=5000,
+    labels = {mid: str(displays[uid]) for uid, mid in members.items() if isinstance(displays.get(uid), str)}
+    before: dict[int, str] = {}
+    for chunk in _chunks(list(labels)):
+        before.update(
+            TeamMembership.objects.filter(team_id=team_id, membership_id__in=chunk).values_list(
+                "membership_id", "display"
+            )
         )
-    return added
+    changes = MemberChanges(
+        added=_insert_memberships(team_id, [(mid, labels.get(mid, "")) for mid in members.values()])
+    )
+    for mid, display in labels.items():
+        if mid in before and before[mid] != display:
+            changes.relabelled += TeamMembership.objects.filter(team_id=team_id, membership_id=mid).update(
+                display=display
+            )
+    return changes
 
 
-INSERT_CHUNK = 30_000  # below SQLite's 32,766 bound parameters per statement
+def _remove_members(team_id: int, membership_ids) -> int:
+    removed = 0
+    for chunk in _chunks(list(membership_ids)):
+        removed += TeamMembership.objects.filter(team_id=team_id, membership_id__in=chunk).delete()[0]
+    return removed
 
 
-def _insert_memberships(team_id: int, membership_ids: list[int]) -> int:
-    """One INSERT … SELECT … ON CONFLICT DO NOTHING per 30,000 members, on SQLite and PostgreSQL
-    alike (bulk_create would split it into 333-row statements on SQLite). Returns how many rows
-    were new."""
+def _set_members(team_id: int, members: dict[str, int], displays: dict[str, str] | None) -> MemberChanges:
+    """Make the team's members exactly `members` (a PUT's list, Okta's "Push now" replace)."""
+    current = set(TeamMembership.objects.filter(team_id=team_id).values_list("membership_id", flat=True))
+    removed = _remove_members(team_id, current - set(members.values()))
+    changes = _add_members(team_id, members, displays)
+    changes.removed = removed
+    return changes
+
+
+INSERT_ROWS = 5_000  # 4 parameters a row: within SQLite's 32,766 bound parameters a statement
+
+
+def _insert_memberships(team_id: int, rows: list[tuple[int, str]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING of (membership id, display) rows, 5,000 a statement, on
+    SQLite and PostgreSQL alike (bulk_create would split it into 333-row statements on SQLite).
+    Returns how many rows were new."""
     table = TeamMembership._meta.db_table
-    membership_table = Membership._meta.db_table
     now = timezone.now()
     added = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(membership_ids), INSERT_CHUNK):
-            chunk = membership_ids[start : start + INSERT_CHUNK]
-            placeholders = ", ".join(["%s"] * len(chunk))
+        for chunk in _chunks(rows, INSERT_ROWS):
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
             cursor.execute(
-                f"INSERT INTO {table} (team_id, membership_id, display, created_at) "
-                f"SELECT %s, id, '', %s FROM {membership_table} WHERE id IN ({placeholders}) "
+                f"INSERT INTO {table} (team_id, membership_id, display, created_at) VALUES {values} "
                 "ON CONFLICT (team_id, membership_id) DO NOTHING",
-                [team_id, now, *chunk],
+                [param for mid, display in chunk for param in (team_id, mid, display, now)],
             )
             added += max(cursor.rowcount, 0)
     return added
@@ -611,10 +700,8 @@ def scim_group_replace(
     if "members" in document:
         _check_group_lengths({}, document["members"])
         members = _member_memberships(integration, [m["value"] for m in document["members"]])
-        TeamMembership.objects.filter(team_id=group.team_id).exclude(
-            membership_id__in=list(members.found.values())
-        ).delete()
-        _add_members(group.team_id, members.found, _displays(document["members"]))
+        with _keeping_an_admin(group.team_id, group.organization_id):
+            _set_members(group.team_id, members.found, _displays(document["members"]))
         detail = _plural(len(members.found), "member") + members.note()
     else:
         # RFC 7644 section 3.5.1: an attribute left out of a PUT is not asserted. Templated PUTs
@@ -647,22 +734,17 @@ def scim_group_patch(
         for display in delta.displays.values():
             _check_length(display, MEMBER_DISPLAY_LENGTH, "members.display")
         named = _member_memberships(integration, delta.add)
-        adds = named.found
-        if delta.replace_all:
-            TeamMembership.objects.filter(team_id=group.team_id).exclude(
-                membership_id__in=list(adds.values())
-            ).delete()
-            parts.append(f"set {_plural(len(adds), 'member')}")
-        else:
-            if delta.remove:
-                removed, _ = TeamMembership.objects.filter(
-                    team_id=group.team_id, membership__scim_user__scim_id__in=list(delta.remove)
-                ).delete()
-                if removed:
-                    parts.append(f"removed {_plural(removed, 'member')}")
-        added = _add_members(group.team_id, adds, delta.displays)
-        if added and not delta.replace_all:
-            parts.append(f"added {_plural(added, 'member')}")
+        with _keeping_an_admin(group.team_id, group.organization_id):
+            if delta.replace_all:
+                changes = _set_members(group.team_id, named.found, delta.displays)
+                if changes:
+                    parts.append(f"set {_plural(len(named.found), 'member')}")
+            else:
+                # A member's ids are either added or removed: MemberDelta folds the operations.
+                leaving = _member_memberships(integration, delta.remove).found if delta.remove else {}
+                changes = _add_members(group.team_id, named.found, delta.displays)
+                changes.removed = _remove_members(group.team_id, leaving.values())
+                parts.extend(changes.parts())
         skipped = named.note()
     if renamed:
         parts.insert(
@@ -684,7 +766,8 @@ def scim_group_delete(
     """The team and its memberships go; the people stay."""
     group = scim_group_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(group.version, if_match, if_none_match)
-    Team.objects.filter(pk=group.team_id).delete()  # cascades to the group and team memberships
+    with _keeping_an_admin(group.team_id, group.organization_id):
+        Team.objects.filter(pk=group.team_id).delete()  # cascades to the group and team memberships
     return GroupChange(group=group, summary=f"Deleted group {group.display_name} (its members stay)")
 
 

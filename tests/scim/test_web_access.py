@@ -121,3 +121,84 @@ def test_the_idp_cannot_end_the_access_of_the_organizations_last_active_admin(sc
 def test_ending_a_plain_members_access_needs_no_other_admin(scim, person, client):
     response = scim.patch(f"/Users/{person['id']}", [{"op": "replace", "path": "active", "value": False}])
     assert response.status_code == 200
+
+
+def _admin_group(scim, member_ids, name="Admins"):
+    from integrations.services import group_role_set
+    from scim.models import ScimGroup
+
+    group = scim.create_group(name, member_ids)
+    team_id = ScimGroup.objects.get(scim_id=group["id"]).team_id
+    group_role_set(integration=scim.integration, team_id=team_id, role="admin")
+    return group
+
+
+def _login_for(scim_user_id):
+    from scim.models import ScimUser
+
+    login = ScimUser.objects.get(scim_id=scim_user_id).membership.user
+    login.set_password("pat-password-123")
+    login.save()
+    return login
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["remove by filter", "remove by value list", "replace with others", "put without them", "delete group"],
+)
+def test_the_idp_cannot_take_away_the_last_admins_role_through_a_group(scim, change):
+    # A tester made a person admin through a group mapped to Admin, let the IdP deactivate the
+    # organization's own admin, then removed that person from the group: no admin was left.
+    from organizations.models import Membership
+    from scim.models import ScimUser
+
+    admin = scim.create_user("zed@example.test", emails=[{"value": "zed@example.test", "primary": True}])
+    _login_for(admin["id"])  # a person who can sign in
+    other = scim.create_user("amy@example.test")["id"]
+    group = _admin_group(scim, [admin["id"]])
+    path = f"/Groups/{group['id']}"
+    response = {
+        "remove by filter": lambda: scim.patch(
+            path, [{"op": "remove", "path": f'members[value eq "{admin["id"]}"]'}]
+        ),
+        "remove by value list": lambda: scim.patch(
+            path, [{"op": "Remove", "path": "members", "value": [{"value": admin["id"]}]}]
+        ),
+        "replace with others": lambda: scim.patch(
+            path, [{"op": "replace", "path": "members", "value": [{"value": other}]}]
+        ),
+        "put without them": lambda: scim.put(
+            path,
+            {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Admins",
+                "members": [],
+            },
+        ),
+        "delete group": lambda: scim.delete(path),
+    }[change]()
+    assert response.status_code == 409, response.content
+    assert response.doc["detail"].startswith(
+        "This change would leave the organization without an active administrator"
+    )
+    membership = ScimUser.objects.get(scim_id=admin["id"]).membership
+    assert membership.team_memberships.filter(team__granted_role="admin").exists()  # nothing changed
+    assert Membership.objects.filter(organization=scim.integration.organization, is_active=True).count() == 2
+
+
+def test_an_admin_who_cannot_sign_in_does_not_count(scim):
+    # People an IdP created have no password: an organization whose only other admin is one of
+    # them has nobody left who can manage it.
+    from tests.factories import AdminMembershipFactory
+
+    AdminMembershipFactory(organization=scim.integration.organization, user__email="boss@example.test")
+    boss = scim.create_user("boss@example.test", emails=[{"value": "boss@example.test", "primary": True}])
+    ghost = scim.create_user("ghost@example.test")
+    _admin_group(scim, [ghost["id"]])
+    response = scim.patch(f"/Users/{boss['id']}", [{"op": "replace", "path": "active", "value": False}])
+    assert response.status_code == 409 and "last active administrator" in response.doc["detail"]
+    # The IdP may end the access of an admin who cannot sign in anyway.
+    assert (
+        scim.patch(f"/Users/{ghost['id']}", [{"op": "replace", "path": "active", "value": False}]).status_code
+        == 200
+    )

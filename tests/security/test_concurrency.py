@@ -259,3 +259,31 @@ def test_a_person_changed_while_a_group_adds_them_is_no_deadlock(ep, user_change
         assert responses[1].status_code in ((200, 400) if user_change == "delete" else (200,)), responses[
             1
         ].content
+
+
+def test_two_parallel_deactivations_of_the_last_two_admins_leave_one(ep):
+    # Found by an adversarial run: each request saw the other admin still active, and both
+    # succeeded, leaving the organization with no admin. The organization's row is now locked
+    # while an admin's access ends.
+    from organizations.models import Membership
+    from tests.factories import AdminMembershipFactory
+
+    organization = ep.integration.organization
+    for round_ in range(5):
+        ids = []
+        for n in range(2):
+            email = f"admin{round_}-{n}@example.test"
+            AdminMembershipFactory(organization=organization, user__email=email)
+            ids.append(
+                ep.call("POST", "/Users", _user(email, emails=[{"value": email, "primary": True}])).doc["id"]
+            )
+        Membership.objects.filter(organization=organization).exclude(
+            user__email__in=[f"admin{round_}-{n}@example.test" for n in range(2)]
+        ).update(is_active=False)
+        deactivate = {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "replace", "path": "active", "value": False}],
+        }
+        responses = ep.parallel([("PATCH", f"/Users/{user_id}", deactivate) for user_id in ids])
+        assert sorted(r.status_code for r in responses) == [200, 409], [r.content for r in responses]
+        assert Membership.objects.filter(organization=organization, is_active=True, role="admin").count() == 1
