@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import sys
 import threading
 import time
@@ -454,6 +455,9 @@ def _spawned(args) -> dict:
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
     from bench.cluster import Gunicorn, OwnedPostgres, app_env, create_integration, manage
 
+    # A `kill` (SIGTERM) still stops the servers and removes the cluster: the `finally` below
+    # runs only if the signal becomes an exception.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     pg = OwnedPostgres(durable=False)
     pg.start()
     servers = []
