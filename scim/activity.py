@@ -40,6 +40,7 @@ AUTH_FAILURES = {
     # where the IdP adds "Bearer " itself: said as such, these are fixed in a minute.
     "no_scheme": "Refused: the Authorization header has a token but no 'Bearer ' in front of it",
     "double_bearer": "Refused: the Authorization header says 'Bearer' twice ('Bearer Bearer <token>')",
+    "jwt": "Refused: the token is a JWT, not a token of this service: the IdP's secret token field is probably empty",
     "unknown": "Refused: the token is not valid for this integration",
     "other_endpoint": "Refused: the token belongs to a different integration",
     "revoked": "Refused: the token has been revoked or has expired",

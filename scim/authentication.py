@@ -3,6 +3,7 @@ starts from its organization."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from django.db import InterfaceError, OperationalError, connection
@@ -89,10 +90,13 @@ def _token_with_integration(digest: str) -> IntegrationToken | None:
 
 
 def bearer_token(header: str) -> str | None:
-    scheme, _, credentials = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
+    parts = header.split(None, 1)  # any whitespace after the scheme (RFC 6750 allows one or more spaces)
+    if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
         return None
-    return credentials.strip()
+    return parts[1].strip()
+
+
+_JWT = re.compile(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 def _unreadable_header(header: str) -> str:
@@ -113,8 +117,12 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         if raw is None:
             request.scim_auth_failure = _unreadable_header(header)
             return None
-        if raw.lower().startswith("bearer "):
+        if raw.lower().startswith("bearer ") or raw.lower() == "bearer":
             request.scim_auth_failure = "double_bearer"
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN)
+        if _JWT.match(raw):
+            # Entra sends a token of its own (a JWT) when its Secret Token field is left empty.
+            request.scim_auth_failure = "jwt"
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         public_id = request.parser_context["kwargs"].get("integration_id", "")
         digest = digest_token(raw)

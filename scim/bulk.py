@@ -16,6 +16,7 @@ from integrations.models import Integration
 
 from . import services
 from .protocol.errors import ScimError, bad_request, invalid_syntax
+from .protocol.patch import patch_work_budget
 from .protocol.schemas import BULK_REQUEST_URN, BULK_RESPONSE_URN
 
 BULK_ID_REFERENCE = re.compile(r"^bulkId:(?P<id>.+)$")
@@ -86,6 +87,11 @@ def run_bulk(
     ):
         raise bad_request("failOnErrors must be a positive integer.")
 
+    with patch_work_budget():
+        return _run_operations(integration, operations, fail_on_errors, base_url, render)
+
+
+def _run_operations(integration, operations, fail_on_errors, base_url, render) -> BulkResult:
     declared = _declared_bulk_ids(operations)
     created: dict[str, str] = {}
     results: dict[int, dict] = {}

@@ -134,16 +134,26 @@ class PlainJSONRenderer(ScimJSONRenderer):
     format = "json"
 
 
+def _accepted(request) -> set[str]:
+    """The JSON media types the Accept header asks for (media ranges with q=0 excluded)."""
+    wanted = set()
+    for part in request.META.get("HTTP_ACCEPT", "").lower().split(","):
+        media_type, *params = (piece.strip() for piece in part.split(";"))
+        refused = any(param.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for param in params)
+        if media_type in (SCIM_MEDIA_TYPE, "application/json") and not refused:
+            wanted.add(media_type)
+    return wanted
+
+
 def states_preference(request) -> bool:
-    """Whether the Accept header names either JSON media type (not just */* or nothing)."""
-    accept = request.META.get("HTTP_ACCEPT", "").lower()
-    return SCIM_MEDIA_TYPE in accept or "application/json" in accept
+    """Whether the Accept header asks for either JSON media type (not just */* or nothing)."""
+    return bool(_accepted(request))
 
 
 def prefers_plain_json(request) -> bool:
-    accept = request.META.get("HTTP_ACCEPT", "").lower()
-    if states_preference(request):
-        return "application/json" in accept and SCIM_MEDIA_TYPE not in accept
+    accepted = _accepted(request)
+    if accepted:
+        return accepted == {"application/json"}
     sent = (request.META.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
     return sent == "application/json"
 

@@ -36,7 +36,7 @@ def as_scim_error(exc: Exception) -> ScimError | None:
             headers={"Retry-After": str(wait)},
         )
     if isinstance(exc, exceptions.MethodNotAllowed):
-        return ScimError(405, f"{exc.detail}")
+        return ScimError(405, "This method is not allowed on this endpoint.")
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return ScimError(415, "Send the body as application/scim+json (or application/json).", INVALID_SYNTAX)
     if isinstance(exc, exceptions.ParseError):

@@ -11,6 +11,7 @@ from django.core.handlers.wsgi import LimitedStream
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
 
+from .content import prefers_plain_json
 from .exceptions import as_scim_error
 from .protocol.errors import ScimError
 
@@ -19,9 +20,13 @@ logger = logging.getLogger(__name__)
 SCIM_PATH_PREFIX = "/scim/"
 
 
-def scim_error_response(error: ScimError) -> HttpResponse:
+def scim_error_response(error: ScimError, request=None) -> HttpResponse:
+    """A SCIM error answered outside the views, in the media type the views would use."""
+    plain = request is not None and prefers_plain_json(request)
     response = HttpResponse(
-        json.dumps(error.to_scim()), status=error.status, content_type="application/scim+json"
+        json.dumps(error.to_scim()),
+        status=error.status,
+        content_type="application/json" if plain else "application/scim+json",
     )
     for name, value in error.headers.items():
         response[name] = value
@@ -44,7 +49,7 @@ class ScimSafetyNetMiddleware:
             return self.get_response(request)
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return scim_error_response(
-                ScimError(403, "This SCIM endpoint is served over HTTPS only: use the https:// URL.")
+                ScimError(403, "This SCIM endpoint is served over HTTPS only: use the https:// URL."), request
             )
         # No `SELECT 1` health check before this request's first query: the token lookup
         # reconnects a dropped connection itself (scim.authentication.token_with_integration),
@@ -53,11 +58,13 @@ class ScimSafetyNetMiddleware:
             connection.health_check_done = True
         refusal = _read_chunked_body(request)
         if refusal is not None:
-            return scim_error_response(refusal)
+            return scim_error_response(refusal, request)
         response = self.get_response(request)
         content_type = response.get("Content-Type", "")
         if response.status_code >= 400 and "json" not in content_type:
-            return scim_error_response(ScimError(response.status_code, _generic_detail(response.status_code)))
+            return scim_error_response(
+                ScimError(response.status_code, _generic_detail(response.status_code)), request
+            )
         return response
 
     def process_exception(self, request, exception):
@@ -66,10 +73,10 @@ class ScimSafetyNetMiddleware:
         if isinstance(exception, OperationalError | InterfaceError):
             # The database went away outside a view (while recording, in a middleware): the
             # same 503 and Retry-After as inside one.
-            return scim_error_response(as_scim_error(exception))
+            return scim_error_response(as_scim_error(exception), request)
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return scim_error_response(
-            ScimError(500, "The service failed to handle this request; it has been logged.")
+            ScimError(500, "The service failed to handle this request; it has been logged."), request
         )
 
 

@@ -96,6 +96,7 @@ def _membership_for(*, integration: Integration, document: dict, active: bool) -
                 # identity; the deleted one stays as history without them.
                 ScimUser.objects.filter(pk=previous.pk).update(membership=None)
             _set_membership_active(membership, active)
+            membership.linked_email = user.email  # an existing member: the activity says so
             return membership
         user = None
         email = None
@@ -302,7 +303,11 @@ def _create(*, integration: Integration, document: dict) -> UserChange:
     _insert_scim_user.save(user)
     user.group_refs = []  # a new person is in no group yet
     write_user_values(user, attributes, fresh=True)
-    return UserChange(user=user, created=True, summary=f"Created user {user.user_name}")
+    linked = getattr(membership, "linked_email", None)
+    summary = f"Created user {user.user_name}" + (
+        f", linked to the existing member {linked}" if linked else ""
+    )
+    return UserChange(user=user, created=True, summary=summary)
 
 
 def _restore(*, integration: Integration, user: ScimUser, document: dict) -> UserChange:

@@ -111,6 +111,9 @@ class ScimView(APIView):
     def base_url(self) -> str:
         return scim_base_url(integration=self.integration, request=self.request)
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise ScimError(405, f"The method {request.method} is not allowed on this endpoint.")
+
     # POST /.search reads like a GET.
     reads_only = False
     # A POST, PUT or PATCH without a body is a 400 (off where the answer is the same either way).
@@ -158,10 +161,16 @@ class ScimView(APIView):
             integration = request.auth if isinstance(getattr(request, "_auth", None), Integration) else None
             authenticated = integration is not None
             if not authenticated:
-                # Anyone who knows the URL can send these: a bounded number a minute is recorded,
-                # so a stranger can neither flood the activity nor bury the IdP's own attempts.
-                count, _ = count_in_window(f"scim-refusals:{self.kwargs.get('integration_id', '')}")
-                if count > settings.SCIM_REFUSALS_RECORDED_PER_MINUTE:
+                # Anyone who knows the URL can send these: a bounded number a minute is recorded
+                # per client address (and ten times that in all), so a stranger can neither flood
+                # the activity nor use up the budget of the IdP's own addresses.
+                public_id = self.kwargs.get("integration_id", "")
+                per_client, _ = count_in_window(
+                    f"scim-refusals:{public_id}:{request.META.get('REMOTE_ADDR', '')}"
+                )
+                in_all, _ = count_in_window(f"scim-refusals:{public_id}")
+                limit = settings.SCIM_REFUSALS_RECORDED_PER_MINUTE
+                if per_client > limit or in_all > 10 * limit:
                     return
                 integration = Integration.objects.filter(
                     public_id=self.kwargs.get("integration_id", "")

@@ -168,8 +168,9 @@ SCIM_MAX_PATCH_OPERATIONS = env.int("SCIM_MAX_PATCH_OPERATIONS", default=1000)
 SCIM_BULK_MAX_OPERATIONS = env.int("SCIM_BULK_MAX_OPERATIONS", default=1000)
 # Requests per integration per minute; 0 disables the limit.
 SCIM_RATE_LIMIT_PER_MINUTE = env.int("SCIM_RATE_LIMIT_PER_MINUTE", default=6000)
-# Requests refused before authentication (no or a wrong token) recorded per integration and
-# minute; more are answered but not recorded (anyone who knows a URL can send them).
+# Requests refused before authentication (no or a wrong token) recorded per integration, client
+# address and minute (and ten times that per integration in all); more are answered but not
+# recorded (anyone who knows a URL can send them).
 SCIM_REFUSALS_RECORDED_PER_MINUTE = env.int("SCIM_REFUSALS_RECORDED_PER_MINUTE", default=30)
 # Request activity older than this is pruned by `manage.py prune_scim_activity`.
 SCIM_ACTIVITY_RETENTION_DAYS = env.int("SCIM_ACTIVITY_RETENTION_DAYS", default=90)

@@ -473,6 +473,11 @@ def _walk(node: Filter):
             stack.append(current.filter)
 
 
+def comparison_count(node: Filter) -> int:
+    """How many comparisons evaluating `node` on one value makes."""
+    return sum(1 for item in _walk(node) if isinstance(item, Compare | Present))
+
+
 @dataclass(frozen=True)
 class Slot:
     """Stands for the n-th string literal of a filter in its shape (see `parameterize`)."""
@@ -490,7 +495,7 @@ def parameterize(node: Filter) -> tuple[Filter, tuple[str, ...]] | None:
     database query compiled for one shape serves both (`scim.statements`). Empty strings,
     numbers, booleans and null stay in the shape: compilers treat them differently. None for a
     filter too large to be worth it."""
-    if sum(1 for item in _walk(node) if isinstance(item, Compare | Present)) > MAX_SHAPE_LEAVES:
+    if comparison_count(node) > MAX_SHAPE_LEAVES:
         return None
     values: list[str] = []
 

@@ -315,3 +315,45 @@ class TestResponseMediaTypeSetting:
     def test_the_default_is_the_scim_media_type(self, scim):
         response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}")
         assert response["Content-Type"] == "application/scim+json"
+
+
+class TestNegotiationDetails:
+    """Found by an adversarial run."""
+
+    @pytest.mark.parametrize(
+        "accept, expected",
+        [
+            ("application/scim+json;q=0, application/json", "application/json"),
+            ("application/jsonx", "application/scim+json"),
+            ("application/json; q=0", "application/scim+json"),
+            ("text/html, application/json;q=0.5", "application/json"),
+        ],
+    )
+    def test_accept_is_read_as_media_ranges(self, scim, accept, expected):
+        response = scim.client.get(
+            f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}", HTTP_ACCEPT=accept
+        )
+        assert response["Content-Type"] == expected
+
+    def test_errors_answered_outside_the_views_follow_the_same_rule(self, scim):
+        response = scim.client.get("/scim/v2/nothing-here", HTTP_ACCEPT="application/json")
+        assert response.status_code == 404 and response["Content-Type"] == "application/json"
+
+    @pytest.mark.parametrize("separator", ["\t", "  "])
+    def test_any_whitespace_may_follow_bearer(self, scim, separator):
+        response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer{separator}{scim.token}")
+        assert response.status_code == 200
+
+    def test_a_jwt_in_place_of_our_token_is_the_same_401_and_recorded_as_such(self, scim):
+        from scim.activity import AUTH_FAILURES
+        from scim.models import RequestRecord
+
+        jwt = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl"
+        response = scim.client.get(f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer {jwt}")
+        assert response.status_code == 401
+        assert RequestRecord.objects.latest("id").outcome == AUTH_FAILURES["jwt"]
+
+    def test_a_method_an_endpoint_lacks_names_itself(self, scim):
+        response = scim.request("DELETE", "/Users")
+        assert response.status_code == 405
+        assert response.doc["detail"] == "The method DELETE is not allowed on this endpoint."

@@ -397,3 +397,27 @@ class TestOddInputIsAClientError:
         response = scim.post("/Users/.search", {"schemas": [SEARCH], field: value})
         assert response.status_code == 400 and response.doc["scimType"] == "invalidValue"
         assert field in response.doc["detail"]
+
+
+def test_a_bulk_request_shares_one_patch_budget_across_its_operations(scim):
+    # Sixty PATCHes, each under the limit, held a worker 30 s in one Bulk request.
+    from scim.protocol.patch import MAX_PATCH_WORK
+
+    user = scim.create_user(
+        "heavy@example.test", emails=[{"value": f"e{i}@x.test", "type": "work"} for i in range(1000)]
+    )
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {"op": "replace", "path": 'emails[value co "@"].display', "value": f"d{j}"} for j in range(8)
+        ],
+    }
+    per_operation = 8 * 1000
+    ops = [
+        {"method": "PATCH", "path": f"/Users/{user['id']}", "data": patch}
+        for _ in range(MAX_PATCH_WORK // per_operation + 2)
+    ]
+    response = scim.post("/Bulk", {"schemas": [BULK], "Operations": ops})
+    assert response.status_code == 200
+    statuses = [op["status"] for op in response.doc["Operations"]]
+    assert statuses[0] == "200" and statuses[-1] == "400", statuses

@@ -202,3 +202,16 @@ def test_an_admin_who_cannot_sign_in_does_not_count(scim):
         scim.patch(f"/Users/{ghost['id']}", [{"op": "replace", "path": "active", "value": False}]).status_code
         == 200
     )
+
+
+def test_a_create_that_links_an_existing_member_says_so(scim):
+    from scim.models import RequestRecord
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(organization=scim.integration.organization, user__email="kim@example.test")
+    scim.create_user("kim.k@example.test", emails=[{"value": "Kim@Example.test", "primary": True}])
+    assert RequestRecord.objects.filter(method="POST").latest("id").outcome == (
+        "Created user kim.k@example.test, linked to the existing member kim@example.test"
+    )
+    scim.create_user("new@example.test")
+    assert RequestRecord.objects.filter(method="POST").latest("id").outcome == "Created user new@example.test"

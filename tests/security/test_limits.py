@@ -293,3 +293,10 @@ def test_refusals_before_authentication_are_recorded_a_bounded_number_of_times_a
     # The IdP itself is not limited by them, and its own requests are still recorded.
     assert scim.get(f"/Users/{person['id']}").status_code == 200
     assert RequestRecord.objects.filter(integration=scim.integration, status=200, method="GET").exists()
+    # A stranger's flood does not use up the budget of the IdP's own addresses: the IdP's own
+    # mistake ("Bearer" twice) from another address is still recorded.
+    mistaken = scim.client.get(
+        f"{scim.base}/Users", HTTP_AUTHORIZATION=f"Bearer Bearer {scim.token}", REMOTE_ADDR="198.51.100.7"
+    )
+    assert mistaken.status_code == 401
+    assert refused.filter(client_ip="198.51.100.7").count() == 1
