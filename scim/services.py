@@ -706,12 +706,15 @@ def scim_group_replace(
         _check_group_lengths({}, document["members"])
         members = _member_memberships(integration, [m["value"] for m in document["members"]])
         with _keeping_an_admin(group.team_id, group.organization_id):
-            _set_members(group.team_id, members.found, _displays(document["members"]))
+            changes = _set_members(group.team_id, members.found, _displays(document["members"]))
         detail = _plural(len(members.found), "member") + members.note()
     else:
         # RFC 7644 section 3.5.1: an attribute left out of a PUT is not asserted. Templated PUTs
         # that leave out `members` must not empty the group; `"members": []` does.
-        detail = "members kept"
+        changes, detail = MemberChanges(), "members kept"
+    if not (renamed or changes):
+        # Okta's AIW apps PUT every group on every push: an unchanged one keeps its version.
+        return GroupChange(group=group, summary=f"No change to group {group.display_name}")
     _touch_group(group, integration, fields=("display_name", "external_id") if renamed else ())
     renaming = f", renamed from {old_name}" if renamed and old_name != group.display_name else ""
     return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({detail}{renaming})")

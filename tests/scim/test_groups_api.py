@@ -500,3 +500,13 @@ def test_tens_of_thousands_of_member_ids_in_one_request_are_answered(scim, peopl
         f"/Groups/{group['id']}", {"schemas": [GROUP_URN], "displayName": "big", "members": ids[::-1]}
     )
     assert replaced.status_code == 200 and member_ids(scim, group["id"]) == [people[0]]
+
+
+def test_an_unchanged_put_keeps_the_version_and_says_so(scim, people):
+    from scim.models import RequestRecord
+
+    group = scim.create_group("same", people[:2])
+    body = {"schemas": [GROUP_URN], "displayName": "same", "members": [{"value": p} for p in people[:2]]}
+    response = ok(scim.put(f"/Groups/{group['id']}", body))
+    assert response.doc["meta"]["version"] == group["meta"]["version"]
+    assert RequestRecord.objects.filter(method="PUT").latest("id").outcome == "No change to group same"
