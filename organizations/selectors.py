@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .models import Membership, Organization, Role, Team, TeamMembership
@@ -67,6 +68,25 @@ def organization_list_administered(*, user) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__in=admin_memberships).distinct().order_by("name")
 
 
+def managing_admins(*, organization: Organization) -> QuerySet[Membership]:
+    """The admins who keep the organization manageable: an active membership and login, the
+    admin role (their own, or through a team that grants it), and a password to sign in with
+    (people an identity provider created have none here, so they don't count). The SCIM core's
+    last-admin guard (scim/services._managing_admins) counts the same people: the web UI must not
+    leave the organization in a state the IdP is refused."""
+    return (
+        Membership.objects.filter(organization=organization, is_active=True, user__is_active=True)
+        .filter(Q(role=Role.ADMIN) | _team_admin_exists())
+        .exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    )
+
+
+def is_sole_managing_admin(*, organization: Organization, membership: Membership) -> bool:
+    """Whether `membership` is the only admin who keeps the organization manageable. One query."""
+    pks = list(managing_admins(organization=organization).values_list("pk", flat=True)[:2])
+    return pks == [membership.pk]
+
+
 @dataclass(frozen=True)
 class Person:
     """One row of the Members page: a membership as the admin should see it."""
@@ -124,6 +144,18 @@ class Person:
         if self.is_scim_deleted:
             return "deleted"
         return "active" if self.is_active else "deactivated"
+
+    @property
+    def own_role(self) -> str:
+        """ "admin" or "member": the role given to the person directly, not through a team."""
+        return self.membership.role
+
+    @property
+    def has_password(self) -> bool:
+        """Whether the person has a password to sign in here with (people an identity provider
+        created have none), so that as an admin they keep the organization manageable."""
+        user = self.membership.user
+        return user.is_active and user.has_usable_password()
 
     @property
     def role_label(self) -> str:

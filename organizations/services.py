@@ -1,6 +1,9 @@
-"""Writes for organizations: creating one, and making sure a person is its admin."""
+"""Writes for organizations: creating one, making sure a person is its admin, a member's own
+role, and deleting a team whose integration is gone. Changes an admin makes are audited."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.text import slugify
@@ -84,3 +87,80 @@ def orphaned_team_delete(*, organization: Organization, team_id: int, actor=None
         ),
     )
     return name
+
+
+class RoleRefused(ValueError):
+    """A role change that is not made; the message says why, in words for the admin."""
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    name: str  # the person, as the audit trail names them
+    role: str  # their own role now
+    changed: bool
+    admin_team: str = ""  # a team that makes them an admin whatever their own role
+
+
+def _lock_organization(organization: Organization) -> None:
+    """The lock the SCIM core takes before it ends an admin's access (scim/services): a role
+    change here and an IdP deactivating the last other admin can't both pass their check."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).values_list("pk").first()
+
+
+@transaction.atomic
+def membership_role_set(
+    *, organization: Organization, membership_id: int, role: str, actor=None
+) -> RoleChange:
+    """Give a person of `organization` their own role, Member or Admin, audited.
+
+    Refused (RoleRefused) when it would leave the organization with no active admin who can sign
+    in (you included: giving up your own role is refused when you are the last), and when the
+    person's access has ended (an admin role would give them nothing). LookupError for anyone
+    who is not a person of this organization."""
+    from integrations.services import audit
+
+    from .selectors import is_sole_managing_admin, person_get
+
+    if role not in Role.values:
+        raise RoleRefused("Choose Member or Admin.")
+    _lock_organization(organization)
+    found = person_get(organization=organization, membership_id=membership_id)
+    if found is None:
+        raise LookupError("No such person in this organization.")
+    person, _teams = found
+    membership = person.membership
+    who = _named(person)
+    if membership.role == role:
+        return RoleChange(name=who, role=role, changed=False, admin_team=person.admin_team)
+    if role == Role.ADMIN and not membership.is_active:
+        raise RoleRefused(
+            f"{who} was not made an admin: their access to {organization.name} has ended, and the "
+            "role would give them nothing until it is restored."
+        )
+    if (
+        role == Role.MEMBER
+        and not person.admin_team
+        and is_sole_managing_admin(organization=organization, membership=membership)
+    ):
+        you = actor is not None and membership.user_id == actor.pk
+        subject = "You are" if you else f"{who} is"
+        raise RoleRefused(
+            f"{subject} the organization's last active admin who can sign in: without this role "
+            f"nobody could manage {organization.name}. Make someone else an admin first."
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    if role == Role.ADMIN:
+        summary = f"Made {who} an admin of the organization."
+    else:
+        summary = f"Made {who} a member: no longer an admin by their own role"
+        summary += f"; still an admin through team “{person.admin_team}”." if person.admin_team else "."
+    audit(organization=organization, actor=actor, action="membership.role", summary=summary)
+    return RoleChange(name=who, role=role, changed=True, admin_team=person.admin_team)
+
+
+def _named(person) -> str:
+    """A person as the audit trail and messages name them: name and email, or whichever exists."""
+    if person.name and person.email and person.name != person.email:
+        return f"{person.name} ({person.email})"
+    return person.name or person.email or f"person {person.membership.pk}"

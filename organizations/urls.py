@@ -8,6 +8,7 @@ organization_patterns = [
     path("o/<slug:slug>/", views.organization_home, name="detail"),
     path("o/<slug:slug>/members/", views.member_list, name="members"),
     path("o/<slug:slug>/members/<int:membership_id>/", views.member_detail, name="member"),
+    path("o/<slug:slug>/members/<int:membership_id>/role/", views.member_role, name="member-role"),
     path("o/<slug:slug>/teams/", views.team_list, name="teams"),
     path("o/<slug:slug>/teams/<int:team_id>/delete/", views.orphaned_team_delete, name="team-delete"),
 ]

@@ -8,13 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.urls import reverse_lazy
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations import selectors as integration_selectors
 
 from . import selectors, services
 from .access import OrgAccess, org_member_required, render_org
+from .models import Role
 
 
 class LoginView(auth_views.LoginView):
@@ -96,9 +97,67 @@ def member_detail(request: HttpRequest, access: OrgAccess, membership_id: int) -
             "teams": teams,
             "owned_fields": selectors.idp_owned_fields(person, identifiers=access.is_admin),
             "activity": activity,
+            # The role card (admins only): whether giving up the admin role is refused.
+            "sole_admin": access.is_admin
+            and person.own_role == Role.ADMIN
+            and not person.admin_team
+            and selectors.is_sole_managing_admin(
+                organization=access.organization, membership=person.membership
+            ),
+            "is_you": person.membership.pk == access.membership.pk,
             "nav": "members",
         },
     )
+
+
+@require_POST
+@org_member_required(admin=True)
+def member_role(request: HttpRequest, access: OrgAccess, membership_id: int) -> HttpResponse:
+    """Give a person their own role, Member or Admin (the person page's Role card, confirmed in
+    the browser). The outcome is shown in that card, where the page scrolls back to."""
+    try:
+        change = services.membership_role_set(
+            organization=access.organization,
+            membership_id=membership_id,
+            role=request.POST.get("role", ""),
+            actor=request.user,
+        )
+    except LookupError:
+        raise Http404("No such person in this organization.") from None
+    except services.RoleRefused as refused:
+        messages.error(request, str(refused), extra_tags="at-role")
+    else:
+        # Having given up your own admin role, you no longer see the Role card: the confirmation
+        # goes to the top of the page.
+        gave_up = (
+            membership_id == access.membership.pk and change.role == Role.MEMBER and not change.admin_team
+        )
+        place = "" if gave_up else "at-role"
+        messages.success(request, _role_message(change, access, membership_id), extra_tags=place)
+        if gave_up:
+            return redirect(
+                "organizations:member", slug=access.organization.slug, membership_id=membership_id
+            )
+    url = reverse("organizations:member", args=[access.organization.slug, membership_id])
+    return redirect(f"{url}#role-h")
+
+
+def _role_message(change: services.RoleChange, access: OrgAccess, membership_id: int) -> str:
+    name = access.organization.name
+    you = membership_id == access.membership.pk
+    if change.role == Role.ADMIN:
+        subject = "You are" if you else f"{change.name} is"
+        return f"Saved: {subject} an admin of {name}." if change.changed else f"{subject} already an admin."
+    if change.admin_team:
+        return (
+            f"Saved: {change.name}'s own role is Member; the team “{change.admin_team}” still makes "
+            "them an admin."
+        )
+    if you:
+        return f"Saved: you are a member of {name} now, no longer an admin."
+    if not change.changed:
+        return f"{change.name} is already a member."
+    return f"Saved: {change.name} is a member of {name}, no longer an admin."
 
 
 @org_member_required
