@@ -11,15 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# scim/activity.AUTH_FAILURES: the outcome of a refused request names the reason in words. The
-# first two are the refusals of a token pasted with the wrong "Bearer " around it; the SCIM core
-# records them as (lower-cased here):
-#   "Refused: the Authorization header says 'Bearer' twice ('Bearer Bearer <token>')"
-#   "Refused: the Authorization header has a token but no 'Bearer ' in front of it"
-# Until it does, both arrive as "unknown" and "malformed", whose advice covers them too.
+# scim/activity.AUTH_FAILURES: the outcome of a refused request names the reason in words; these
+# are stable parts of those words (lower-cased), most specific first.
 _AUTH_REASONS = (
     ("says 'bearer' twice", "double_bearer"),
     ("no 'bearer ' in front", "no_scheme"),
+    # "Refused: the token is a JWT, not a token of this service: …": what Entra sends when its
+    # Secret Token field is left empty (a token of its own, "eyJ…").
+    ("token is a jwt", "jwt"),
     ("no bearer token", "missing"),
     ("not 'bearer <token>'", "malformed"),
     ("belongs to a different integration", "other_endpoint"),
@@ -74,6 +73,7 @@ _REFUSAL_REASONS = {
     "malformed": "the Authorization header was not “Bearer <token>”",
     "no_scheme": "the token was sent without “Bearer ” in front of it",
     "double_bearer": "the Authorization header said “Bearer Bearer …”",
+    "jwt": "the token was a JWT, not this integration's token (the identity provider's token field is probably empty)",
     "unknown": "the token is not one of this integration's tokens",
     "other_endpoint": "the token belongs to another integration",
     "revoked": "the token was revoked or has expired",
@@ -129,6 +129,15 @@ def _auth_explanation(reason: str) -> Explanation:
             "In your identity provider, paste only the token (starting with mdscim_), without "
             "“Bearer ” in front of it. No need to rotate it.",
         ),
+        "jwt": Explanation(
+            "Token field empty in the identity provider",
+            "The identity provider sent a JWT (a token starting with “eyJ”) instead of this "
+            "integration's token. Microsoft Entra ID does this when its Secret Token field is left "
+            "empty: it then sends a token of its own, which this service cannot accept.",
+            "Paste the Bearer Token (starting with mdscim_) into your identity provider's token "
+            "field (Entra: Provisioning → Admin Credentials → Secret Token) and test the connection "
+            "again. If you no longer have the token, rotate it here and paste the new one.",
+        ),
         "unknown": Explanation(
             "Unknown token",
             "The token sent matches no token of this integration: it was mistyped, cut short when "
@@ -161,8 +170,14 @@ def _conflict_explanation(*, detail: str, holder: Holder | None) -> Explanation:
     if group:
         return Explanation(
             "Group name already used",
-            f"A team named “{group.group('name')}” already exists in this organization.",
-            "Rename the group in your identity provider, or delete or rename the existing team.",
+            f"A group named “{group.group('name')}” already exists in this organization (pushed by "
+            "another integration, or by one since deleted), and group names are unique here.",
+            # Teams can't be renamed here: only the IdP names them, and only an orphaned team
+            # (its integration deleted) can be deleted from the Teams page.
+            "Rename the group in your identity provider, or link the identity provider's group to "
+            "the existing one (Okta's Push Groups offers to link a group of the same name). If the "
+            "Teams page marks the existing team “SCIM (integration deleted)”, you can delete it "
+            "there instead; the next push then creates it anew.",
         )
     user_name = contested_user_name(status=409, scim_type="uniqueness", detail=detail) or "this userName"
     # The record keeps only what the service answered then; who holds the userName is looked up
@@ -231,6 +246,10 @@ def explain(
     if extra and status in (404, 405):
         return _extra_resource_in_base_url(extra)
     if status == 409:
+        if detail.startswith(_LAST_ADMIN):
+            return _BY_DETAIL["last_admin"]
+        if detail.startswith(_NO_ADMIN_LEFT):
+            return _BY_DETAIL["no_admin_left"]
         return _conflict_explanation(detail=detail, holder=holder)
     if status == 400:
         return _bad_request(scim_type, detail)
@@ -254,6 +273,10 @@ def explain(
 # scim/protocol/resources, scim/middleware); matched on their stable beginnings.
 _NO_ENDPOINT = "No SCIM endpoint at "
 _HTTPS_ONLY = "served over HTTPS only"
+# scim/services.LAST_ADMIN and NO_ADMIN_LEFT: the IdP may not leave the organization without an
+# active admin. Both are 409s with no scimType; without these they read as a userName conflict.
+_LAST_ADMIN = "This person is the organization's last active administrator"
+_NO_ADMIN_LEFT = "This change would leave the organization without an active administrator"
 _SCIM_1 = "This is a SCIM 2.0 endpoint"
 _UNKNOWN_MEMBERS = re.compile(r"^No user with id .* group members must be existing users", re.S)
 _MEMBER_SHAPE = re.compile(r"^members\b")
@@ -309,7 +332,30 @@ def _bad_request(scim_type: str, detail: str = "") -> Explanation:
     )
 
 
+# What to do about both last-admin refusals: the same way out.
+_ANOTHER_ADMIN_FIRST = (
+    "Make someone else who can sign in here an admin first: open their page under Members and "
+    "choose Make admin, or put them in a group mapped to Admin (the integration's Groups and "
+    "roles card). Then retry in your identity provider (Okta: Retry on the failed task; Entra ID, "
+    "OneLogin and JumpCloud retry at their next sync)."
+)
+
 _BY_DETAIL = {
+    "last_admin": Explanation(
+        "Last admin kept",
+        "Your identity provider tried to end the access of the organization's last active admin "
+        "(it deactivated, unassigned or deleted them). That would leave nobody able to manage the "
+        "organization, so the request was refused and nothing changed.",
+        _ANOTHER_ADMIN_FIRST,
+    ),
+    "no_admin_left": Explanation(
+        "Last admin kept",
+        "The group change took the admin role away from the organization's last active admin: it "
+        "removed them from a group mapped to Admin, replaced the group's members, or deleted the "
+        "group. That would leave nobody able to manage the organization, so the whole change was "
+        "refused and nothing changed.",
+        _ANOTHER_ADMIN_FIRST,
+    ),
     "no_endpoint": Explanation(
         "No such address",
         "The request went to a path under this integration's base URL that the service does not "

@@ -205,6 +205,23 @@ def test_a_conflict_names_the_person_holding_the_username(admin_client, org, int
     assert "Next step" in body
 
 
+def test_the_idp_refused_the_last_admin_is_explained_as_such_not_as_a_username_conflict(
+    admin_client, org, admin_membership, integration, scim
+):
+    # An admin tested the IdP with their own account: the IdP's user is linked to their
+    # membership, and unassigning them would lock the organization out.
+    user = scim.create_user(
+        "admin@acme.test", emails=[{"value": "admin@acme.test", "primary": True}], active=True
+    )
+    refused = scim.patch(f"/Users/{user['id']}", [{"op": "replace", "path": "active", "value": False}])
+    assert refused.status_code == 409
+    assert refused.doc["detail"].startswith("This person is the organization's last active administrator")
+    body = admin_client.get(detail_url(integration)).content.decode()
+    assert "Last admin kept." in body
+    assert "userName already taken" not in body
+    assert "open their page under Members and choose Make admin" in body
+
+
 def test_a_conflict_never_names_someone_of_another_organization(admin_client, integration, other_org):
     foreign, _ = make_integration(other_org)
     make_scim_user(foreign, "eve@acme.test", display_name="Eve Elsewhere")

@@ -5,11 +5,41 @@ scim/protocol/resources, scim/activity), so a change of wording there shows up h
 
 import pytest
 
-from integrations.explanations import Holder, auth_failure, contested_user_name, explain, refusal_sentence
+from integrations.explanations import (
+    Holder,
+    auth_failure,
+    contested_user_name,
+    explain,
+    refusal_reason,
+    refusal_sentence,
+)
+from scim import services as scim_services
 from scim.activity import AUTH_FAILURES
 from scim.protocol.resources import DISPLAY_NAME_REQUIRED, SCIM_1_DETAIL, USERNAME_REQUIRED
 
 ID = "3f2c9a0b1c2d4e5f8a9b0c1d2e3f4a5b"
+
+# What Entra's empty Secret Token field is recorded as (scim/activity.AUTH_FAILURES["jwt"]), and
+# the SCIM core's two last-admin refusals (scim/services.LAST_ADMIN, NO_ADMIN_LEFT): the texts
+# the service sends, taken from it where it already has them. The explanations match on the
+# stable beginnings, so only those must hold.
+JWT = AUTH_FAILURES.get(
+    "jwt",
+    "Refused: the token is a JWT, not a token of this service: the IdP's secret token field is "
+    "probably empty",
+)
+LAST_ADMIN = getattr(
+    scim_services,
+    "LAST_ADMIN",
+    "This person is the organization's last active administrator; ending their access would leave "
+    "nobody able to manage the organization. Make someone else an admin first, then retry.",
+)
+NO_ADMIN_LEFT = getattr(
+    scim_services,
+    "NO_ADMIN_LEFT",
+    "This change would leave the organization without an active administrator: it removes the "
+    "last one from a group mapped to Admin. Make someone else an admin first, then retry.",
+)
 
 
 def test_a_success_needs_no_explanation():
@@ -26,10 +56,11 @@ def test_a_success_needs_no_explanation():
         ("other_endpoint", "Token of another integration", "same integration"),
         ("revoked", "Revoked token", "rotate"),
         ("disabled", "Integration disabled", "Enable"),
+        ("jwt", "Token field empty in the identity provider", "Secret Token"),
     ],
 )
 def test_every_recorded_refusal_is_explained(reason, title, step_words):
-    outcome = AUTH_FAILURES[reason]
+    outcome = JWT if reason == "jwt" else AUTH_FAILURES[reason]
     assert auth_failure(outcome) == reason
     explanation = explain(status=403 if reason == "disabled" else 401, detail=outcome)
     assert explanation.title == title
@@ -68,6 +99,22 @@ def test_advice_for_todays_records_never_contradicts_either_bearer_mistake(reaso
         assert "write “Bearer ” followed by the token" in words and "paste only the token" in words
     else:
         assert "“Bearer ” pasted in front of it" in words
+
+
+def test_every_refusal_the_core_records_has_its_own_reason():
+    for key, outcome in {**AUTH_FAILURES, "jwt": JWT}.items():
+        assert auth_failure(outcome) == key, outcome
+        assert refusal_reason(outcome), key
+
+
+def test_an_empty_secret_token_in_entra_is_named_as_such():
+    explanation = explain(status=401, detail=JWT)
+    assert "Microsoft Entra ID" in explanation.explanation and "“eyJ”" in explanation.explanation
+    assert "paste" in explanation.next_step.lower() and "mdscim_" in explanation.next_step
+    assert refusal_sentence(JWT) == (
+        "Request refused: the token was a JWT, not this integration's token (the identity "
+        "provider's token field is probably empty)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -267,10 +314,83 @@ def test_a_username_conflict_without_a_holder_now_speaks_of_then():
     assert "“ghost”" in explanation.explanation and "Members page" in explanation.next_step
 
 
-def test_a_group_name_conflict():
+# Every 409 the SCIM core sends, and what the admin reads: (detail, scimType, title, words the
+# explanation must contain, words the next step must contain, words neither may contain).
+CONFLICTS = [
+    (
+        LAST_ADMIN,
+        "",
+        "Last admin kept",
+        "last active admin",
+        "Make someone else who can sign in here an admin first",
+        "userName",
+    ),
+    (
+        NO_ADMIN_LEFT,
+        "",
+        "Last admin kept",
+        "group mapped to Admin",
+        "Make someone else who can sign in here an admin first",
+        "userName",
+    ),
+    # Only the stable beginnings count: a rewording of the rest still finds its explanation.
+    (
+        "This person is the organization's last active administrator. (Reworded.)",
+        "",
+        "Last admin kept",
+        "nothing changed",
+        "Make admin",
+        "already taken",
+    ),
+    (
+        "This change would leave the organization without an active administrator (reworded).",
+        "",
+        "Last admin kept",
+        "whole change was refused",
+        "retry in your identity provider",
+        "already taken",
+    ),
+    (
+        "userName 'ada@acme.test' is already taken by another user in this organization.",
+        "uniqueness",
+        "userName already taken",
+        "“ada@acme.test”",
+        "Members page",
+        "Make admin",
+    ),
+    (
+        "displayName 'Engineering' is already used by another group in this organization.",
+        "uniqueness",
+        "Group name already used",
+        "“Engineering”",
+        "Rename the group in your identity provider",
+        "Make admin",
+    ),
+]
+
+
+@pytest.mark.parametrize(("detail", "scim_type", "title", "says", "step", "never"), CONFLICTS)
+def test_each_conflict_gets_its_own_explanation(detail, scim_type, title, says, step, never):
+    explanation = explain(status=409, scim_type=scim_type, detail=detail)
+    assert explanation.title == title
+    assert says in explanation.explanation
+    assert step in explanation.next_step
+    assert never not in explanation.explanation + explanation.next_step
+
+
+def test_a_last_admin_refusal_is_no_username_conflict():
+    for detail in (LAST_ADMIN, NO_ADMIN_LEFT):
+        assert contested_user_name(status=409, scim_type="", detail=detail) is None
+
+
+def test_a_group_name_conflict_gives_advice_that_works_here():
     detail = "displayName 'Engineering' is already used by another group in this organization."
     assert contested_user_name(status=409, scim_type="uniqueness", detail=detail) is None
-    assert "“Engineering”" in explain(status=409, scim_type="uniqueness", detail=detail).explanation
+    explanation = explain(status=409, scim_type="uniqueness", detail=detail)
+    assert "“Engineering”" in explanation.explanation
+    # The Teams page renames nothing; it deletes only a team whose integration was deleted.
+    assert "rename the existing team" not in explanation.next_step
+    assert "“SCIM (integration deleted)”" in explanation.next_step and "link" in explanation.next_step
 
 
 @pytest.mark.parametrize(
