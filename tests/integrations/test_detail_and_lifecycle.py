@@ -252,7 +252,14 @@ def test_the_page_warns_when_the_integration_manages_admins_you_included(admin_c
     page = admin_client.get(detail_url(integration)).content.decode()
     warning = page[page.index('id="managed-admins"') :].split("</div>")[0]
     assert "Every admin of Acme Corp is managed by this integration, you included." in warning
-    assert "nobody would be left to administer Acme Corp" in warning
+    # The IdP can't end the last active admin's access (the SCIM core refuses it with a 409):
+    # the warning says what it can do, not that the organization would be locked out.
+    assert "nobody would be left" not in warning
+    assert (
+        "Your identity provider can rename this admin. It can't end their access while they are the "
+        "organization's last active admin (unassigning or deactivating them there is refused with a "
+        "409), but it can as soon as someone else is an admin."
+    ) in " ".join(warning.split())
     assert "test with a separate person" in warning
     # Another integration's page says nothing: it does not manage them.
     other, _ = make_integration(org)
@@ -274,3 +281,8 @@ def test_the_warning_counts_admins_through_teams_and_spares_deactivated_ones(
     warning = page[page.index('id="managed-admins"') :].split("</div>")[0]
     assert "This integration manages 1 of Acme Corp's 2 admins." in warning
     assert "Bea Boss" in warning and "Gone Admin" not in warning and "you included" not in warning
+    assert (
+        "Your identity provider can rename this admin, and unassigning or deactivating them there ends "
+        "their access here at once. Only the organization's last active admin keeps access: that "
+        "request is refused with a 409 until someone else is an admin."
+    ) in " ".join(warning.split())

@@ -98,7 +98,7 @@ def test_troubleshooting_quotes_what_the_service_really_answers():
     assert '404 "User Users not found."' in table and "`POST /Users/Users`" in table
     assert SCIM_1_DETAIL in table
     assert "Every failed request appears" not in table
-    assert "appears on\nno integration's page" in table
+    assert "appears on no integration's page" in table
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -120,7 +120,12 @@ def test_every_guide_warns_against_testing_with_your_own_account(client, db, slu
     assert 'id="before-you-start-test-with-a-separate-person"' in html
     assert html.index("Before you start") < html.index("1. Get the SCIM Endpoint URL")
     assert "that member is linked to the IdP's user" in html
-    assert "organization's only admin" in html
+    # The IdP can't end the last active admin's access (a 409); it can rename members it links
+    # to, and end any other admin's access.
+    assert "even if they are the organization's only admin" not in html
+    assert "The one exception is the organization's <strong>last active admin</strong>" in html
+    assert "renames them to the name it sends" in html
+    assert "Any other admin the IdP manages loses access" in html
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -164,3 +169,51 @@ def test_anonymous_readers_and_members_get_no_integrations_link(member_client, o
     for viewer in (Client(), member_client):
         html = viewer.get("/docs/idp/okta/").content.decode()
         assert "/integrations/" not in html
+
+
+def _escaped(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_troubleshooting_quotes_what_the_activity_says_for_every_refusal():
+    from scim.activity import AUTH_FAILURES
+
+    table = _troubleshooting_table("okta")
+    jwt = AUTH_FAILURES.get(
+        "jwt",
+        "Refused: the token is a JWT, not a token of this service: the IdP's secret token field is "
+        "probably empty",
+    )
+    for outcome in (*AUTH_FAILURES.values(), jwt):
+        assert f"*{_escaped(outcome)}*" in table, outcome
+
+
+def test_troubleshooting_has_a_row_for_the_last_admin_refusals():
+    table = _troubleshooting_table("okta")
+    row = next(line for line in table.splitlines() if line.startswith('| 409 "This person'))
+    assert '"This person is the organization\'s last active administrator; …"' in row
+    assert '"This change would leave the organization without an active administrator: …"' in row
+    assert "Make someone else an admin first: on their page under **Members**, **Role → Admin**" in row
+    assert "retry in the IdP" in row
+
+
+def test_troubleshooting_tells_wrong_urls_apart():
+    table = _troubleshooting_table("okta")
+    rows = table.splitlines()
+    unauthorized = next(line for line in rows if line.startswith('| 401 "The bearer token'))
+    # A well-formed id that no integration has, or a deleted integration's: the same 401.
+    assert "(check the endpoint URL too: a token only opens its own integration's URL)" in unauthorized
+    assert "a deleted integration's URL, gets this same 401" in unauthorized
+    # No /scim/ at all: Django's HTML page, not a SCIM error.
+    assert any(line.startswith('| 404 with an HTML page, "Page not found"') for line in rows)
+    assert '405 "The method POST is not allowed on this endpoint." for `POST /Users/Users`' in table
+    assert "This method is not allowed" not in table
+
+
+def test_okta_sends_a_409_task_to_the_rows_that_explain_it():
+    text = (guide_dir() / "okta.md").read_text(encoding="utf-8")
+    bullet = text.split('**A task "Automatic provisioning of user … failed" with a 409 message**')[1]
+    bullet = bullet.split("\n- ")[0]
+    assert "see the 409 row above" not in bullet
+    assert "[Troubleshooting](#troubleshooting)" in bullet
+    assert "last active\n  administrator" in bullet and "make someone else an admin first" in bullet
