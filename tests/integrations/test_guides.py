@@ -171,6 +171,29 @@ def test_anonymous_readers_and_members_get_no_integrations_link(member_client, o
         assert "/integrations/" not in html
 
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_guide_explains_each_role_a_group_can_grant(slug):
+    text = (guide_dir() / f"{slug}.md").read_text(encoding="utf-8")
+    section = text.split("**Give a team a role.**")[1].split("\n\n## ")[0]
+    assert "- **Admin**:" in section and "- **Member**:" in section and "- **No role**:" in section
+    assert "hands the choice of admins to the IdP" in section
+    assert "last active admin" in section and "409" in section
+    assert "It changes nothing for them" in section
+    assert "under **Role**" in section  # the person page's own control
+
+
+def test_the_role_choices_the_guides_explain_are_the_ones_on_the_page(admin_client, org):
+    from organizations.models import Team
+    from tests.factories import make_scim_group
+
+    integration, _ = make_integration(org)
+    make_scim_group(integration, "Engineering")
+    assert Team.objects.filter(name="Engineering").exists()
+    html = admin_client.get(reverse("integrations:detail", args=[org.slug, integration.public_id])).content
+    for label in ("No role", "Member", "Admin"):
+        assert f">{label}</option>".encode() in html
+
+
 def _escaped(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
