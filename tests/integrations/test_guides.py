@@ -171,6 +171,17 @@ def test_anonymous_readers_and_members_get_no_integrations_link(member_client, o
         assert "/integrations/" not in html
 
 
+def test_each_guide_names_its_own_idp_in_the_example_integration_name():
+    names = {"okta": "Okta", "entra-id": "Entra ID", "onelogin": "OneLogin", "jumpcloud": "JumpCloud"}
+    for slug in SLUGS:
+        text = (guide_dir() / f"{slug}.md").read_text(encoding="utf-8")
+        example = text.split("give the integration a **Name**")[1].split("leave **Authentication Type**")[0]
+        if slug in names:
+            assert f"`{names[slug]} production`" in example, slug
+        else:
+            assert "Okta" not in example, slug
+
+
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_guide_explains_each_role_a_group_can_grant(slug):
     text = (guide_dir() / f"{slug}.md").read_text(encoding="utf-8")
