@@ -150,7 +150,13 @@ def test_onelogin_guide_uses_onelogin_placeholders_and_the_content_type_setting(
     assert "{$parameters.title}" in text and "{$parameters.department}" in text
     assert "{$user.title}" not in text and "{$user.department}" not in text
     assert "answers OneLogin in `application/json`" not in text
-    assert "**Answer in application/json**" in text
+    # The Settings card's control is a dropdown named "Answer in", saved with its own button.
+    assert "**Answer in application/json**" not in text
+    assert "set **Answer in** to **application/json (for OneLogin)** and click **Save**" in text
+    assert "asks for `application/scim+json` still gets it" in text
+    assert (
+        "refused\nbefore its token is checked (a 401) is answered by the request's own content type" in text
+    )
     assert 'an empty value is refused with 400 "active must be a\n  boolean"' in text
     assert "**Delete** sends `DELETE /Users/…`" in text and "brings back\n      the same person" in text
 
@@ -169,6 +175,27 @@ def test_anonymous_readers_and_members_get_no_integrations_link(member_client, o
     for viewer in (Client(), member_client):
         html = viewer.get("/docs/idp/okta/").content.decode()
         assert "/integrations/" not in html
+
+
+def test_the_setting_the_guides_name_is_the_one_on_the_page(admin_client, org):
+    integration, _ = make_integration(org)
+    page = admin_client.get(reverse("integrations:detail", args=[org.slug, integration.public_id]))
+    html = page.content.decode()
+    assert '<label for="id_response_media_type">Answer in</label>' in html
+    assert ">application/json (for OneLogin)</option>" in html
+    for slug in ("onelogin", "generic"):
+        text = (guide_dir() / f"{slug}.md").read_text(encoding="utf-8")
+        assert "**Answer in**" in text and "**application/json (for OneLogin)**" in text, slug
+
+
+def test_the_onelogin_template_sends_every_attribute_the_table_recommends():
+    text = (guide_dir() / "onelogin.md").read_text(encoding="utf-8")
+    template = text.split("A template that sends")[1].split("```json")[1].split("```")[0]
+    for attribute in ("userName", "externalId", "displayName", "givenName", "familyName", "emails"):
+        assert f'"{attribute}"' in template, attribute
+    assert '"externalId": "{$user.id}"' in template
+    # `active` is recommended too, and deliberately left out of the template: the guide says why.
+    assert '"active"' not in template and "Leave `active` out of the template" in text
 
 
 def test_each_guide_names_its_own_idp_in_the_example_integration_name():
