@@ -278,3 +278,13 @@ def test_okta_sends_a_409_task_to_the_rows_that_explain_it():
     assert "see the 409 row above" not in bullet
     assert "[Troubleshooting](#troubleshooting)" in bullet
     assert "last active\n  administrator" in bullet and "make someone else an admin first" in bullet
+
+
+def test_jumpcloud_says_what_its_test_does_to_an_existing_members_email():
+    text = (guide_dir() / "jumpcloud.md").read_text(encoding="utf-8")
+    assert "**Use a dedicated Test User Email, never an existing member's (yours included).**" in text
+    assert "*Created user …, linked to the existing member …*" in text
+    assert "renamed *JumpCloud Test*" in text
+    assert "Only the organization's last active admin is spared" in text
+    assert "*Restored\ndeleted user …* instead of *Created user …*" in text
+    assert "marked *Deleted by SCIM*" in text
