@@ -29,6 +29,16 @@ def test_create_prints_json_with_a_working_token(org, settings):
     assert token.integration == integration and token.revoked_at is None
 
 
+def test_create_ends_its_json_and_every_message_with_a_newline(db):
+    out, err = StringIO(), StringIO()
+    call_command("scim_integration", "create", "--org", "new-co", "--create-org", stdout=out, stderr=err)
+    assert out.getvalue().endswith("}\n") and out.getvalue().count("\n") == 1
+    assert err.getvalue().endswith("\n") and err.getvalue().count("\n") == 2
+    # As manage.py runs it, into one stream: each line whole, the JSON last.
+    lines = (err.getvalue() + out.getvalue()).splitlines()
+    assert lines[0].startswith("Created organization") and json.loads(lines[-1])["organization"] == "new-co"
+
+
 def test_create_with_base_url(org):
     result, _ = _run(
         "scim_integration", "create", "--org", org.slug, "--base-url", "https://scim.example.com/"
@@ -101,3 +111,76 @@ def test_demo_sets_up_once_and_is_idempotent(db):
     assert User.objects.filter(email="admin@demo.test").count() == 1
     assert raw not in second
     assert "scim_integration rotate --id" in second
+
+
+# --- manage.py demo: where it serves and what it prints --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("addrport", "base"),
+    [
+        ("127.0.0.1:8601", "http://127.0.0.1:8601"),
+        ("8602", "http://127.0.0.1:8602"),  # a port alone, as runserver takes it
+        ("localhost:8603", "http://localhost:8603"),
+        ("0.0.0.0:8604", "http://127.0.0.1:8604"),  # every address: this machine reaches it at 127.0.0.1
+        ("[::1]:8605", "http://[::1]:8605"),
+    ],
+)
+def test_demo_prints_the_urls_of_its_addrport_without_serving(db, settings, addrport, base):
+    settings.PUBLIC_BASE_URL = ""
+    out = StringIO()
+    call_command("demo", "--no-serve", "--addrport", addrport, stdout=out)
+    printed = out.getvalue()
+    integration = Integration.objects.get(organization__slug="demo")
+    assert f"Log in:    {base}/login/" in printed
+    assert f"Admin:     {base}/admin/" in printed
+    assert f"SCIM URL:  {base}/scim/v2/{integration.public_id}" in printed
+    assert ":8000" not in printed
+
+
+def test_demo_refuses_an_address_runserver_would_refuse(db):
+    with pytest.raises(CommandError, match="is not a port or an address:port pair"):
+        call_command("demo", "--no-serve", "--addrport", "http://127.0.0.1:8601", stdout=StringIO())
+
+
+def _listening_socket():
+    """A socket listening on a free port of 8680-8699 (the ports this project's tests may use)."""
+    import socket
+
+    for port in range(8680, 8700):
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen()
+        return sock, port
+    pytest.skip("no free port in 8680-8699")
+
+
+def test_demo_on_a_busy_port_says_how_to_serve_elsewhere_before_printing_anything(db, monkeypatch):
+    from organizations.management.commands import demo
+
+    served = []
+    monkeypatch.setattr(demo, "call_command", lambda *args, **kwargs: served.append(args))
+    sock, port = _listening_socket()
+    out = StringIO()
+    with sock, pytest.raises(CommandError) as refused:
+        call_command("demo", "--addrport", f"127.0.0.1:{port}", stdout=out)
+    assert str(refused.value) == (
+        f"Port {port} on 127.0.0.1 is already in use (another demo or server?). "
+        f"Serve on another port with: manage.py demo --addrport 127.0.0.1:{port + 1}"
+    )
+    assert served == [] and out.getvalue() == ""  # no set-up, no banner of URLs nobody serves
+
+
+def test_demo_serves_on_a_free_port(db, monkeypatch):
+    from organizations.management.commands import demo
+
+    calls = []
+    monkeypatch.setattr(demo, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+    sock, port = _listening_socket()
+    sock.close()  # free again
+    call_command("demo", "--addrport", f"127.0.0.1:{port}", stdout=StringIO())
+    assert calls[-1] == (("runserver", f"127.0.0.1:{port}"), {"use_reloader": False})

@@ -53,7 +53,9 @@ class Command(BaseCommand):
             result = self._create(**options)
         else:
             result = self._rotate(**options)
-        self.stdout.write(json.dumps(result))
+        # Its own line, newline-terminated (as every stderr line is): a script reads it with
+        # `tail -n1`, and output captured together with stderr never runs into it.
+        self.stdout.write(json.dumps(result), ending="\n")
 
     def _create(self, *, org: str, create_org: bool, name: str, base_url: str | None, **_) -> dict:
         if create_org:
