@@ -3,6 +3,7 @@ each page's data comes from a fixed number of queries whatever the number of peo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,6 +88,10 @@ def is_sole_managing_admin(*, organization: Organization, membership: Membership
     return pks == [membership.pk]
 
 
+# integrations.services.integration_default_name: "SCIM", "SCIM 2", "SCIM 3", …
+_DEFAULT_INTEGRATION_NAME = re.compile(r"SCIM(?: [0-9]+)?", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Person:
     """One row of the Members page: a membership as the admin should see it."""
@@ -130,6 +135,24 @@ class Person:
     def managing_integration(self):
         """The integration that manages (or, for a deleted person, deleted) them, if it exists."""
         return self.scim_user.integration if self.scim_user is not None else None
+
+    @property
+    def integration_badge(self) -> str:
+        """What the admins' "Managed by" badge says: "SCIM", or the managing integration's own
+        name when it is a default one ("SCIM", "SCIM 2"), which would only repeat the badge."""
+        integration = self.managing_integration
+        if integration is not None and _DEFAULT_INTEGRATION_NAME.fullmatch(integration.name.strip()):
+            return integration.name.strip()
+        return "SCIM"
+
+    @property
+    def integration_note(self) -> str:
+        """The managing integration's name beside the badge ("Okta production"), unless the badge
+        already says it."""
+        integration = self.managing_integration
+        if integration is None or _DEFAULT_INTEGRATION_NAME.fullmatch(integration.name.strip()):
+            return ""
+        return integration.name
 
     @property
     def ended_at(self) -> datetime | None:

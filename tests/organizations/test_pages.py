@@ -179,7 +179,10 @@ def test_a_person_deleted_over_scim_reads_as_deleted_everywhere(admin_client, or
     members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
     row = members[members.index("Del Eted") :].split("</tr>")[0]
     assert "Deleted by SCIM" in row and "Dec 4, 2026, 09:30 UTC" in row
-    assert "SCIM (deleted)" in row
+    # "SCIM (deleted)" read as if the integration had been deleted.
+    assert "SCIM (deleted)" not in row
+    managed_by = row.split('data-label="Managed by"')[1]
+    assert ">Deleted by SCIM</span>" in managed_by
     assert "Deactivated" not in row and "Manual" not in row
     detail = admin_client.get(
         reverse("organizations:member", args=[org.slug, scim_user.membership_id])
@@ -212,6 +215,41 @@ def test_managed_by_names_the_integration_that_manages_the_person(admin_client, 
         reverse("organizations:member", args=[org.slug, scim_user.membership_id])
     ).content.decode()
     assert "Managed by SCIM" in detail and "Okta production" in detail
+
+
+@pytest.mark.parametrize(
+    ("name", "badge", "note"),
+    [
+        ("SCIM", "SCIM", ""),  # the default name: never "SCIM SCIM"
+        ("SCIM 2", "SCIM 2", ""),
+        ("Okta production", "SCIM", "Okta production"),
+    ],
+)
+def test_managed_by_never_says_scim_twice(admin_client, member_membership, org, name, badge, note):
+    integration, _ = make_integration(org, name=name)
+    make_scim_user(integration, "m@acme.test", display_name="Manny Managed")
+    gone = make_scim_user(integration, "d@acme.test", display_name="Dee Deleted")
+    _scim_delete(gone)
+    members = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    row = members[members.index("Manny Managed") :].split("</tr>")[0]
+    cell = " ".join(row.split('data-label="Managed by">')[1].split("</td>")[0].split())
+    shown = " ".join(part for part in (badge, note) if part)
+    assert _text(cell) == shown
+    deleted = members[members.index("Dee Deleted") :].split("</tr>")[0]
+    cell = " ".join(deleted.split('data-label="Managed by">')[1].split("</td>")[0].split())
+    assert _text(cell) == " ".join(part for part in ("Deleted by SCIM", note) if part)
+    # Members see that an identity provider manages the person, not which integration.
+    member_client = Client()
+    member_client.force_login(member_membership.user)
+    members = member_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    row = members[members.index("Manny Managed") :].split("</tr>")[0]
+    assert _text(" ".join(row.split('data-label="Managed by">')[1].split("</td>")[0].split())) == "SCIM"
+
+
+def _text(html: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def test_formerly_managed_only_when_no_integration_manages_the_person(admin_client, org):
