@@ -122,7 +122,8 @@ def test_an_admin_through_a_team_stays_one_and_is_told_so(admin_client, org, mem
 def test_a_person_whose_access_ended_is_not_made_an_admin(admin_client, org):
     gone = MembershipFactory(organization=org, is_active=False, user__full_name="Gus Gone")
     card = role_card(admin_client.get(person_url(org, gone)).content.decode())
-    assert "access to Acme Corp has ended" in card
+    assert "Gus Gone can't be made an admin while their access is ended" in card
+    assert 'value="admin" class="btn btn-small btn-secondary" aria-pressed="false" disabled' in card
     admin_client.post(role_url(org, gone), {"role": "admin"})
     gone.refresh_from_db()
     assert gone.role == Role.MEMBER
