@@ -334,8 +334,8 @@ def _bad_request(scim_type: str, detail: str = "") -> Explanation:
 
 # What to do about both last-admin refusals: the same way out.
 _ANOTHER_ADMIN_FIRST = (
-    "Make someone else who can sign in here an admin first: open their page under Members and "
-    "choose Make admin, or put them in a group mapped to Admin (the integration's Groups and "
+    "Make someone else who can sign in here an admin first: on their page (Members), under "
+    "Role, choose Admin; or put them in a group mapped to Admin (the integration's Groups and "
     "roles card). Then retry in your identity provider (Okta: Retry on the failed task; Entra ID, "
     "OneLogin and JumpCloud retry at their next sync)."
 )

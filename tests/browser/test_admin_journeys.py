@@ -447,3 +447,71 @@ def test_a_group_role_is_confirmed_where_the_admin_is_looking(live_server, page,
     expect(message).to_be_in_viewport()  # not at the top of the page, scrolled away
     expect(page.get_by_label("Role granted by Engineering")).to_have_value("admin")
     screenshot(page, "group-role-saved")
+
+
+def test_the_idp_refused_the_last_admin_so_the_admin_makes_another_one_and_the_retry_passes(
+    live_server, page, screenshot, acme, endpoint
+):
+    """An admin tested the IdP with their own account: the IdP's user was linked to them, and
+    unassigning it was refused (409: the last active admin). The page says why and what to do;
+    the admin makes someone else an admin on that person's page; the IdP's retry then passes."""
+    org, integration, token = acme
+    max_member = MembershipFactory(
+        organization=org, user__email="max@acme.test", user__full_name="Max Member"
+    )
+    status, created = scim(
+        endpoint,
+        "POST",
+        "/Users",
+        token,
+        {
+            "schemas": [USER_SCHEMA],
+            "userName": "admin@acme.test",
+            "emails": [{"value": "admin@acme.test", "primary": True}],
+            "active": True,
+        },
+    )
+    assert status == 201
+    unassign = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    }
+    status, refused = scim(endpoint, "PATCH", f"/Users/{created['id']}", token, unassign)
+    assert status == 409
+    assert refused["detail"].startswith("This person is the organization's last active administrator")
+
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    log_in(page, live_server)
+    open_integration(page, live_server, integration, "?only_errors=on")
+    row = page.locator("table.activity tbody tr").first
+    expect(row).to_contain_text("409")
+    expect(row).to_contain_text("Last admin kept.")
+    expect(row).to_contain_text("on their page (Members), under Role, choose Admin")
+    expect(row).not_to_contain_text("userName already taken")
+    screenshot(page, "activity-last-admin")
+
+    # Her own page: she can't give up the role either, and the page says why.
+    admin = Membership.objects.get(organization=org, user__email="admin@acme.test")
+    page.goto(f"{live_server.url}/o/acme/members/{admin.pk}/")
+    role = page.locator("section", has=page.get_by_role("heading", name="Role"))
+    expect(role).to_contain_text("You are the only admin of Acme Corp who can sign in")
+    expect(role.get_by_role("button", name="Member")).to_be_disabled()
+
+    # Max's page: Member | Admin, and Admin asks first.
+    page.goto(f"{live_server.url}/o/acme/members/{max_member.pk}/")
+    role = page.locator("section", has=page.get_by_role("heading", name="Role"))
+    expect(role.get_by_role("button", name="Member")).to_have_attribute("aria-pressed", "true")
+    role.get_by_role("button", name="Admin").click()
+    expect(role.get_by_text("Saved: Max Member (max@acme.test) is an admin of Acme Corp.")).to_be_visible()
+    assert dialogs == [
+        "Make Max Member an admin of Acme Corp? They can then manage its integrations and tokens, the "
+        "roles its groups grant, and who is an admin."
+    ]
+    expect(role.get_by_role("button", name="Admin")).to_have_attribute("aria-pressed", "true")
+    screenshot(page, "member-role-saved")
+
+    # The IdP retries: now it may end her access, which ends at once.
+    assert scim(endpoint, "PATCH", f"/Users/{created['id']}", token, unassign)[0] == 200
+    response = page.goto(f"{live_server.url}/o/acme/members/")
+    assert response.status == 404

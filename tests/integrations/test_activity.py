@@ -219,7 +219,7 @@ def test_the_idp_refused_the_last_admin_is_explained_as_such_not_as_a_username_c
     body = admin_client.get(detail_url(integration)).content.decode()
     assert "Last admin kept." in body
     assert "userName already taken" not in body
-    assert "open their page under Members and choose Make admin" in body
+    assert "on their page (Members), under Role, choose Admin" in body
 
 
 def test_a_conflict_never_names_someone_of_another_organization(admin_client, integration, other_org):

@@ -339,7 +339,7 @@ CONFLICTS = [
         "",
         "Last admin kept",
         "nothing changed",
-        "Make admin",
+        "under Role, choose Admin",
         "already taken",
     ),
     (
@@ -356,7 +356,7 @@ CONFLICTS = [
         "userName already taken",
         "“ada@acme.test”",
         "Members page",
-        "Make admin",
+        "choose Admin",
     ),
     (
         "displayName 'Engineering' is already used by another group in this organization.",
@@ -364,7 +364,7 @@ CONFLICTS = [
         "Group name already used",
         "“Engineering”",
         "Rename the group in your identity provider",
-        "Make admin",
+        "choose Admin",
     ),
 ]
 
