@@ -222,6 +222,16 @@ def test_the_idp_refused_the_last_admin_is_explained_as_such_not_as_a_username_c
     assert "on their page (Members), under Role, choose Admin" in body
 
 
+def test_an_empty_secret_token_in_entra_is_explained_on_the_page(admin_client, integration, scim):
+    # What Entra sends when its Secret Token field is left empty: a JWT of its own.
+    jwt = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiI4YWRmOGUwNiJ9.c2lnbmF0dXJl"
+    assert scim.get("/Users?filter=userName+eq+%22x%22", token=jwt).status_code == 401
+    body = admin_client.get(detail_url(integration)).content.decode()
+    assert "Refused: the token is a JWT, not a token of this service" in body
+    assert "Token field empty in the identity provider." in body
+    assert "Secret Token" in body and "Unknown token" not in body
+
+
 def test_a_conflict_never_names_someone_of_another_organization(admin_client, integration, other_org):
     foreign, _ = make_integration(other_org)
     make_scim_user(foreign, "eve@acme.test", display_name="Eve Elsewhere")

@@ -13,33 +13,15 @@ from integrations.explanations import (
     refusal_reason,
     refusal_sentence,
 )
-from scim import services as scim_services
 from scim.activity import AUTH_FAILURES
 from scim.protocol.resources import DISPLAY_NAME_REQUIRED, SCIM_1_DETAIL, USERNAME_REQUIRED
+from scim.services import LAST_ADMIN, NO_ADMIN_LEFT
 
 ID = "3f2c9a0b1c2d4e5f8a9b0c1d2e3f4a5b"
 
-# What Entra's empty Secret Token field is recorded as (scim/activity.AUTH_FAILURES["jwt"]), and
-# the SCIM core's two last-admin refusals (scim/services.LAST_ADMIN, NO_ADMIN_LEFT): the texts
-# the service sends, taken from it where it already has them. The explanations match on the
-# stable beginnings, so only those must hold.
-JWT = AUTH_FAILURES.get(
-    "jwt",
-    "Refused: the token is a JWT, not a token of this service: the IdP's secret token field is "
-    "probably empty",
-)
-LAST_ADMIN = getattr(
-    scim_services,
-    "LAST_ADMIN",
-    "This person is the organization's last active administrator; ending their access would leave "
-    "nobody able to manage the organization. Make someone else an admin first, then retry.",
-)
-NO_ADMIN_LEFT = getattr(
-    scim_services,
-    "NO_ADMIN_LEFT",
-    "This change would leave the organization without an active administrator: it removes the "
-    "last one from a group mapped to Admin. Make someone else an admin first, then retry.",
-)
+# What Entra's empty Secret Token field is recorded as, and the SCIM core's two last-admin
+# refusals: the texts the service sends. The explanations match on their stable beginnings.
+JWT = AUTH_FAILURES["jwt"]
 
 
 def test_a_success_needs_no_explanation():
@@ -60,7 +42,7 @@ def test_a_success_needs_no_explanation():
     ],
 )
 def test_every_recorded_refusal_is_explained(reason, title, step_words):
-    outcome = JWT if reason == "jwt" else AUTH_FAILURES[reason]
+    outcome = AUTH_FAILURES[reason]
     assert auth_failure(outcome) == reason
     explanation = explain(status=403 if reason == "disabled" else 401, detail=outcome)
     assert explanation.title == title
@@ -102,7 +84,7 @@ def test_advice_for_todays_records_never_contradicts_either_bearer_mistake(reaso
 
 
 def test_every_refusal_the_core_records_has_its_own_reason():
-    for key, outcome in {**AUTH_FAILURES, "jwt": JWT}.items():
+    for key, outcome in AUTH_FAILURES.items():
         assert auth_failure(outcome) == key, outcome
         assert refusal_reason(outcome), key
 
@@ -182,7 +164,7 @@ CASES = [
     ),
     (
         405,
-        "This method is not allowed on this endpoint.",
+        "The method POST is not allowed on this endpoint.",
         "POST",
         "/Users/Users",
         "Base URL ends in /Users",
@@ -210,7 +192,7 @@ CASES = [
     ),
     (
         405,
-        "This method is not allowed on this endpoint.",
+        "The method DELETE is not allowed on this endpoint.",
         "DELETE",
         "/Users",
         "Operation not supported",

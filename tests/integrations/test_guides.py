@@ -240,12 +240,8 @@ def test_troubleshooting_quotes_what_the_activity_says_for_every_refusal():
     from scim.activity import AUTH_FAILURES
 
     table = _troubleshooting_table("okta")
-    jwt = AUTH_FAILURES.get(
-        "jwt",
-        "Refused: the token is a JWT, not a token of this service: the IdP's secret token field is "
-        "probably empty",
-    )
-    for outcome in (*AUTH_FAILURES.values(), jwt):
+    assert "jwt" in AUTH_FAILURES  # Entra's empty Secret Token
+    for outcome in AUTH_FAILURES.values():
         assert f"*{_escaped(outcome)}*" in table, outcome
 
 
@@ -288,3 +284,26 @@ def test_jumpcloud_says_what_its_test_does_to_an_existing_members_email():
     assert "Only the organization's last active admin is spared" in text
     assert "*Restored\ndeleted user …* instead of *Created user …*" in text
     assert "marked *Deleted by SCIM*" in text
+
+
+def test_troubleshooting_quotes_the_405_as_the_service_answers_it(db, client):
+    from scim.authentication import INVALID_TOKEN
+
+    integration, token = make_integration()
+    response = client.post(
+        f"/scim/v2/{integration.public_id}/Users/Users",
+        data="{}",
+        content_type="application/scim+json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 405
+    table = _troubleshooting_table("okta")
+    assert f'405 "{response.json()["detail"]}" for `POST /Users/Users`' in table
+    # And the 401 as a well-formed id that no integration has gets it.
+    unknown = client.get("/scim/v2/" + "0" * 32 + "/Users", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert unknown.status_code == 401 and unknown.json()["detail"] == INVALID_TOKEN
+    assert f'401 "{INVALID_TOKEN}"' in table
+    # A URL without /scim/ reaches the web pages: Django's HTML 404, as the row says.
+    html = client.get(f"/{integration.public_id}/Users", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert html.status_code == 404 and html["Content-Type"].startswith("text/html")
+    assert "<title>Page not found" in html.content.decode()
