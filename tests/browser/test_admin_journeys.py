@@ -430,6 +430,9 @@ def test_staff_troubleshoot_in_django_admin(live_server, page, screenshot, acme,
     expect(page.get_by_text("Disabled 1 integration(s).")).to_be_visible()
     page.goto(f"{live_server.url}/admin/integrations/auditevent/")
     expect(page.get_by_text("(by staff, in Django admin)").first).to_be_visible()
+    # The whole list fits the laptop's width: the summary is on screen, not scrolled away.
+    summary = page.locator("#result_list td.field-summary").first.bounding_box()
+    assert summary["x"] + summary["width"] <= 1280
     screenshot(page, "admin-audit")
 
 
