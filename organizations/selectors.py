@@ -69,14 +69,14 @@ def organization_list_administered(*, user) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__in=admin_memberships).distinct().order_by("name")
 
 
-def managing_admins(*, organization: Organization) -> QuerySet[Membership]:
+def managing_admins(*, organization_id: int) -> QuerySet[Membership]:
     """The admins who keep the organization manageable: an active membership and login, the
     admin role (their own, or through a team that grants it), and a password to sign in with
     (people an identity provider created have none here, so they don't count). The SCIM core's
-    last-admin guard (scim/services._managing_admins) counts the same people: the web UI must not
-    leave the organization in a state the IdP is refused."""
+    last-admin guard (scim.services) uses this too: the web UI must not leave the organization in
+    a state the IdP is refused."""
     return (
-        Membership.objects.filter(organization=organization, is_active=True, user__is_active=True)
+        Membership.objects.filter(organization_id=organization_id, is_active=True, user__is_active=True)
         .filter(Q(role=Role.ADMIN) | _team_admin_exists())
         .exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
     )
@@ -84,7 +84,7 @@ def managing_admins(*, organization: Organization) -> QuerySet[Membership]:
 
 def is_sole_managing_admin(*, organization: Organization, membership: Membership) -> bool:
     """Whether `membership` is the only admin who keeps the organization manageable. One query."""
-    pks = list(managing_admins(organization=organization).values_list("pk", flat=True)[:2])
+    pks = list(managing_admins(organization_id=organization.pk).values_list("pk", flat=True)[:2])
     return pks == [membership.pk]
 
 

@@ -7,14 +7,14 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import Integration
 from organizations.lookups import equals_ignoring_case
 from organizations.models import Membership, Organization, Role, Team, TeamMembership, User
+from organizations.selectors import managing_admins
 
 from .models import ScimGroup, ScimUser, ScimUserValue
 from .protocol import patch as patch_protocol
@@ -134,16 +134,6 @@ def _new_membership(organization_id: int, user: User, active: bool) -> Membershi
 # so they don't count.
 
 
-def _managing_admins(organization_id: int) -> QuerySet[Membership]:
-    granted = TeamMembership.objects.filter(membership=OuterRef("pk"), team__granted_role=Role.ADMIN)
-    return Membership.objects.filter(
-        Q(role=Role.ADMIN) | Q(Exists(granted)),
-        organization_id=organization_id,
-        is_active=True,
-        user__is_active=True,
-    ).exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
-
-
 def _lock_organization(organization_id: int) -> None:
     """Serialize changes that could each take away one of the last admins: two IdP requests
     deactivating the last two at once must not both succeed."""
@@ -171,7 +161,7 @@ def _is_last_active_admin(membership: Membership, admin_by_team: bool | None = N
     if membership.role != Role.ADMIN and not admin_by_team:
         return False
     _lock_organization(membership.organization_id)
-    admins = _managing_admins(membership.organization_id)
+    admins = managing_admins(organization_id=membership.organization_id)
     return admins.filter(pk=membership.pk).exists() and not admins.exclude(pk=membership.pk).exists()
 
 
@@ -183,9 +173,9 @@ def _keeping_an_admin(team_id: int, organization_id: int):
     had_admin = False
     if grants_admin:
         _lock_organization(organization_id)
-        had_admin = _managing_admins(organization_id).exists()
+        had_admin = managing_admins(organization_id=organization_id).exists()
     yield
-    if had_admin and not _managing_admins(organization_id).exists():
+    if had_admin and not managing_admins(organization_id=organization_id).exists():
         raise ScimError(409, NO_ADMIN_LEFT)  # the request's transaction rolls the change back
 
 

@@ -367,6 +367,7 @@ def web_pages(t: Tenant) -> dict[str, list[tuple[str, str, dict]]]:
             ("GET", reverse("integrations:delete", args=[slug, pid]), {}),
             ("POST", reverse("integrations:delete", args=[slug, pid]), {}),
             ("POST", reverse("integrations:rename", args=[slug, pid]), {"name": "renamed"}),
+            ("POST", reverse("organizations:member-role", args=[slug, t.member.pk]), {"role": "admin"}),
             (
                 "POST",
                 reverse("integrations:answers", args=[slug, pid]),
@@ -453,6 +454,7 @@ def test_an_admin_cannot_reach_another_organizations_objects_through_their_own_o
         ("POST", reverse("integrations:delete", args=[slug, pid]), {}),
         ("GET", reverse("organizations:member", args=[slug, globex.admin.pk]), {}),
         ("GET", reverse("organizations:member", args=[slug, globex.member.pk]), {}),
+        ("POST", reverse("organizations:member-role", args=[slug, globex.member.pk]), {"role": "admin"}),
     ]
     for method, url, data in targets:
         response = _web(client, method, url, data)
@@ -485,6 +487,7 @@ def test_every_form_carries_a_csrf_token_and_every_post_enforces_it(acme):
         reverse("integrations:create", args=[acme.org.slug]),
         reverse("integrations:delete", args=[acme.org.slug, acme.integration.public_id]),
         reverse("organizations:members", args=[acme.org.slug]),
+        reverse("organizations:member", args=[acme.org.slug, acme.member.pk]),
     ]:
         html = client.get(url).content.decode()
         forms = [part for part in html.split("<form")[1:] if 'method="post"' in part.split(">")[0].lower()]
