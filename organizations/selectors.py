@@ -281,11 +281,16 @@ def person_get(*, organization: Organization, membership_id: int) -> tuple[Perso
     membership = _people_queryset(organization=organization).filter(pk=membership_id).first()
     if membership is None:
         return None
-    teams = list(
-        Team.objects.filter(organization=organization, team_memberships__membership=membership)
-        .select_related("scim_group")
-        .order_by("name")
+    joined = (
+        TeamMembership.objects.filter(membership=membership, team__organization=organization)
+        .select_related("team__scim_group")
+        .order_by("team__name")
     )
+    teams = []
+    for team_membership in joined:
+        team = team_membership.team
+        team.joined_at = team_membership.created_at  # when the IdP (or an admin) added them
+        teams.append(team)
     return person_from_membership(membership), teams
 
 

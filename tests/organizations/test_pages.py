@@ -104,6 +104,18 @@ def test_person_page_shows_teams_and_scim(admin_client, org, integration):
     assert "Managed by SCIM" in body and "ext-9" in body
 
 
+def test_person_page_says_since_when_they_are_in_each_team(admin_client, org, integration):
+    scim_user = make_scim_user(integration, "pat@acme.test")
+    group = make_scim_group(integration, "Engineering", members=[scim_user])
+    TeamMembership.objects.filter(team=group.team).update(created_at=datetime(2026, 3, 9, 14, 5, tzinfo=UTC))
+    body = admin_client.get(
+        reverse("organizations:member", args=[org.slug, scim_user.membership_id])
+    ).content.decode()
+    assert 'since <time datetime="2026-03-09T14:05:00+00:00">Mar 9, 2026, 14:05 UTC</time>' in body
+    # Where the request that added them is: the group's, in the integration's activity.
+    assert "the integration's activity lists it under Groups" in body
+
+
 def test_person_page_for_a_member_hides_scim_identifiers(member_client, org, integration):
     scim_user = make_scim_user(integration, "pat@acme.test", display_name="Pat Person", external_id="ext-9")
     body = member_client.get(
