@@ -424,6 +424,17 @@ def scim_user_delete(
     *, integration: Integration, scim_id: str, if_match: str | None = None, if_none_match: str | None = None
 ) -> UserChange:
     """Soft delete: access ends and the resource leaves the SCIM view; nothing is erased."""
+    # The person's groups are locked before the person, in the order a group's member add takes
+    # them (the group, then its joining members): the two wait for each other, never deadlock.
+    list(
+        ScimGroup.objects.filter(
+            organization_id=integration.organization_id,
+            team__team_memberships__membership__scim_user__scim_id=scim_id,
+        )
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list("pk", flat=True)
+    )
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
     check_version(user.version, if_match, if_none_match)
     now = timezone.now()
@@ -502,7 +513,7 @@ def _chunks(items: list, size: int = ID_CHUNK):
         yield items[start : start + size]
 
 
-def _member_memberships(integration: Integration, ids) -> Members:
+def _member_memberships(integration: Integration, ids, *, lock: bool = True) -> Members:
     """The users behind `ids`. Ids that are no user of this organization are skipped, not refused:
     IdPs send a whole membership in one request (Entra up to its batch size), and refusing it for
     one person the IdP has not provisioned yet would keep every other member out of the group
@@ -511,7 +522,14 @@ def _member_memberships(integration: Integration, ids) -> Members:
     wanted = list(dict.fromkeys(ids))
     found: dict[str, int] = {}
     for chunk in _chunks(wanted):
-        found.update(users_of(integration).filter(scim_id__in=chunk).values_list("scim_id", "membership_id"))
+        users = users_of(integration).filter(scim_id__in=chunk)
+        if lock:
+            # Joining a group locks the users who join until it commits: a delete of one of them
+            # waits, then leaves the groups with this membership in them; an add that waited for a
+            # delete finds the user gone. Read unlocked, the add could land after the delete had
+            # left its groups, and a re-create would bring the membership (and its role) back.
+            users = users.order_by("pk").select_for_update(of=("self",), no_key=True)
+        found.update(users.values_list("scim_id", "membership_id"))
     return Members(found, [value for value in wanted if value not in found])
 
 
@@ -739,7 +757,9 @@ def scim_group_patch(
                     parts.append(f"set {_plural(len(named.found), 'member')}")
             else:
                 # A member's ids are either added or removed: MemberDelta folds the operations.
-                leaving = _member_memberships(integration, delta.remove).found if delta.remove else {}
+                leaving = (
+                    _member_memberships(integration, delta.remove, lock=False).found if delta.remove else {}
+                )
                 changes = _add_members(group.team_id, named.found, delta.displays)
                 changes.removed = _remove_members(group.team_id, leaving.values())
                 parts.extend(changes.parts())
