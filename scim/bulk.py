@@ -10,11 +10,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from integrations.models import Integration
 
 from . import services
+from .exceptions import refused_value
 from .protocol.errors import ScimError, bad_request, invalid_syntax
 from .protocol.patch import patch_work_budget
 from .protocol.schemas import BULK_REQUEST_URN, BULK_RESPONSE_URN
@@ -229,6 +230,14 @@ def _run_one(integration, operation, created, base_url, render, declared=frozens
         )
         return result
     except ScimError as error:
+        result.update(status=str(error.status), response=error.to_scim())
+        return result
+    except DatabaseError as exc:
+        # The operation's savepoint has rolled back; a value the database refused is this
+        # operation's 400, not the whole request's (RFC 7644 section 3.7.3).
+        error = refused_value(exc)
+        if error is None:
+            raise
         result.update(status=str(error.status), response=error.to_scim())
         return result
 

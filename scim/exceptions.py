@@ -23,6 +23,19 @@ def is_transaction_conflict(error: BaseException) -> bool:
     return getattr(error.__cause__, "sqlstate", None) in TRANSACTION_CONFLICT_SQLSTATES
 
 
+def refused_value(exc: BaseException) -> ScimError | None:
+    """A value the database cannot hold, a length or a range the checks before it missed (a
+    DataError), or a value too large for an index entry (SQLSTATE class 54, program limit
+    exceeded): the request's data is at fault, not the service, so a 400 and no retry. None for
+    any other error."""
+    if isinstance(exc, DataError) or str(getattr(exc.__cause__, "sqlstate", "") or "").startswith("54"):
+        logger.warning("value refused by the database: %s", exc)
+        return ScimError(
+            400, "A value in the request is too long or out of range for this service.", INVALID_VALUE
+        )
+    return None
+
+
 def as_scim_error(exc: Exception) -> ScimError | None:
     if isinstance(exc, ScimError):
         return exc
@@ -47,6 +60,8 @@ def as_scim_error(exc: Exception) -> ScimError | None:
         return ScimError(403, str(exc.detail))
     if isinstance(exc, exceptions.APIException):
         return ScimError(exc.status_code, str(exc.detail))
+    if isinstance(exc, DatabaseError) and (refused := refused_value(exc)) is not None:
+        return refused
     if isinstance(exc, OperationalError) and is_transaction_conflict(exc):
         # Still conflicting after the retries (scim.views): the database is fine, the timing is not.
         logger.warning("transaction conflict after retries: %s", exc)
@@ -62,13 +77,6 @@ def as_scim_error(exc: Exception) -> ScimError | None:
             503,
             "The service is temporarily unable to reach its database; retry shortly.",
             headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_SECONDS)},
-        )
-    if isinstance(exc, DataError):
-        # A value the database cannot hold (a length or a range the checks before it missed): the
-        # request's data, not the service, is at fault. No internals in the answer.
-        logger.warning("value refused by the database: %s", exc)
-        return ScimError(
-            400, "A value in the request is too long or out of range for this service.", INVALID_VALUE
         )
     if isinstance(exc, DatabaseError):
         logger.exception("database error")

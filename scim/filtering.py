@@ -80,6 +80,7 @@ from .protocol.schemas import (
     UnknownAttribute,
     resolve_attribute,
 )
+from .storage import JSON_ONLY_VALUES
 
 # Conditions that survive negation: an empty Q() is dropped by the ORM, so `~Q()` would match
 # everything where `not (meta.resourceType eq "Group")` on /Users must match everything and
@@ -430,7 +431,8 @@ class _SubAttributeScope(_Scope):
 _USER_VALUES = {
     name.lower(): _Elements(
         rows=lambda name=name: ScimUserValue.objects.filter(user=OuterRef("pk"), attribute=name),
-        columns={"value": "value", "type": "type", "primary": "primary", "display": "display"},
+        columns={"type": "type", "primary": "primary", "display": "display"}
+        | ({} if name in JSON_ONLY_VALUES else {"value": "value"}),
         data_field="data",
         order=("-primary", "position", "pk"),
     )

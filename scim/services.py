@@ -23,7 +23,7 @@ from .protocol.errors import ScimError, bad_request, conflict
 from .representation import group_document, user_document
 from .selectors import scim_group_get, scim_user_get, user_name_holders, users_of
 from .statements import Insert, Statement, Update
-from .storage import MULTI_VALUED_USER_ATTRIBUTES, changed_multi_valued, write_user_values
+from .storage import JSON_ONLY_VALUES, MULTI_VALUED_USER_ATTRIBUTES, changed_multi_valued, write_user_values
 
 COLUMN_ATTRIBUTES = ("userName", "externalId", "displayName", "active")
 LOGIN_EMAIL_LENGTH = User._meta.get_field("email").max_length
@@ -221,6 +221,9 @@ GROUP_LENGTHS = {
     "externalId": _field_length(ScimGroup, "external_id"),
 }
 VALUE_TYPE_LENGTH = _field_length(ScimUserValue, "type")
+# A multi-valued attribute's value is indexed (emails are looked up): as long as the other
+# identifiers, and far inside what one index entry holds even in 4-byte characters.
+VALUE_LENGTH = USER_LENGTHS["userName"]
 MEMBER_DISPLAY_LENGTH = _field_length(TeamMembership, "display")
 
 
@@ -236,6 +239,8 @@ def _check_user_lengths(document: dict) -> None:
         for index, element in enumerate(document.get(name) or ()):
             if isinstance(element, dict):
                 _check_length(element.get("type"), VALUE_TYPE_LENGTH, f"{name}[{index}].type")
+                if name not in JSON_ONLY_VALUES:
+                    _check_length(element.get("value"), VALUE_LENGTH, f"{name}[{index}].value")
 
 
 def _check_group_lengths(document: dict, members: list[dict] | None = None) -> None:

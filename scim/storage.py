@@ -16,6 +16,12 @@ MULTI_VALUED_USER_ATTRIBUTES = tuple(
 )
 
 
+# Attributes whose `value` stays in the JSON of its row, out of the indexed `value` column: a
+# certificate (base64 DER) or a photo's URL can be longer than an index entry holds (some 2,700
+# bytes in PostgreSQL), and no IdP looks a person up by them. Filters read them from the JSON.
+JSON_ONLY_VALUES = frozenset({"photos", "x509Certificates"})
+
+
 def _text(value) -> str | None:
     if value is None:
         return None
@@ -36,7 +42,7 @@ def user_value_rows(user: ScimUser, attributes: dict, names: Iterable[str] = MUL
                     user=user,
                     attribute=name,
                     position=position,
-                    value=_text(element.get("value")),
+                    value=None if name in JSON_ONLY_VALUES else _text(element.get("value")),
                     type=_text(element.get("type")),
                     primary=element.get("primary") is True,
                     display=_text(element.get("display")),

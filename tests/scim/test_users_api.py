@@ -4,6 +4,7 @@ import pytest
 
 from organizations.models import Membership
 from scim.models import ScimUser
+from scim.protocol.schemas import SEARCH_REQUEST_URN
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -380,6 +381,10 @@ class TestLimitsAndOwnership:
             {"externalId": "e" * 513},
             {"displayName": "d" * 513},
             {"emails": [{"value": "a@example.test", "type": "t" * 101}]},
+            # Values of multi-valued attributes are indexed: an adversarial run's 3,200-character
+            # email got a 503 "unable to reach its database" (and IdPs retry 503s forever).
+            {"emails": [{"value": "a@example.test"}, {"value": "b" * 513}]},
+            {"phoneNumbers": [{"value": "𝟙" * 513}]},
         ],
     )
     def test_a_value_longer_than_the_service_stores_is_refused_by_name(self, scim, extra):
@@ -399,6 +404,36 @@ class TestLimitsAndOwnership:
         )
         assert response.status_code == 400 and "displayName" in response.doc["detail"]
         assert scim.get(f"/Users/{user['id']}").doc.get("displayName") is None
+
+    def test_a_patch_adding_a_too_long_email_is_refused_by_name_and_changes_nothing(self, scim):
+        user = scim.create_user("ada@example.test")
+        response = scim.patch(
+            f"/Users/{user['id']}", [{"op": "add", "path": "emails", "value": [{"value": "é" * 700}]}]
+        )
+        assert response.status_code == 400, response.content
+        assert response.doc["scimType"] == "invalidValue"
+        assert "emails[0].value is 700 characters long" in response.doc["detail"]
+        assert "emails" not in scim.get(f"/Users/{user['id']}").doc
+
+    def test_a_certificate_or_photo_url_of_any_length_is_kept_and_found(self, scim):
+        import base64
+        import random
+
+        # A 2,400-byte certificate, base64: incompressible, longer than an index entry holds.
+        certificate = base64.b64encode(random.Random(7).randbytes(2400)).decode()
+        photo = "https://img.example.test/p.png?sig=" + "s" * 3000
+        user = scim.create_user(
+            "cert@example.test",
+            x509Certificates=[{"value": certificate}],
+            photos=[{"value": photo, "type": "photo"}],
+        )
+        assert user["x509Certificates"] == [{"value": certificate}]
+        fetched = scim.get(f"/Users/{user['id']}").doc
+        assert fetched["x509Certificates"][0]["value"] == certificate
+        assert fetched["photos"][0]["value"] == photo
+        for query in (f'x509Certificates.value eq "{certificate}"', f'photos.value eq "{photo}"'):
+            found = scim.post("/Users/.search", {"schemas": [SEARCH_REQUEST_URN], "filter": query}).doc
+            assert [r["id"] for r in found["Resources"]] == [user["id"]], query
 
     def test_an_email_longer_than_a_login_holds_is_kept_but_is_no_login(self, scim):
         from scim.models import ScimUser

@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from tests.scim.conftest import ScimClient
 
-from .conftest import GROUP_URN, PATCH_URN, USER_URN, scim_error
+from .conftest import GROUP_URN, PATCH_URN, USER_URN, needs_postgres, scim_error
 
 
 @pytest.fixture(autouse=True)
@@ -138,6 +138,45 @@ def test_bulk_operations_over_the_advertised_limit_are_refused(scim, settings):
     )
     scim_error(response, 413)
     assert scim.get("/Users").doc["totalResults"] == 0
+
+
+@needs_postgres
+def test_a_value_the_database_refuses_fails_its_bulk_operation_alone(scim, monkeypatch):
+    # The service's own length checks stand between IdPs and the database's limits; with them
+    # lifted, PostgreSQL's refusal (an index entry over ~2,700 bytes) must still be a 400 for
+    # that operation, never a 503 "retry" (IdPs retry those forever) or the others' failure.
+    import base64
+    import random
+
+    from scim import services
+
+    monkeypatch.setattr(services, "VALUE_LENGTH", 100_000)
+    huge = base64.b64encode(random.Random(3).randbytes(2400)).decode() + "@example.test"
+    operations = [
+        {
+            "method": "POST",
+            "path": "/Users",
+            "bulkId": name,
+            "data": {"schemas": [USER_URN], "userName": f"{name}@example.test", "emails": [{"value": email}]},
+        }
+        for name, email in (("fine", "fine@example.test"), ("huge", huge), ("after", "after@example.test"))
+    ]
+    response = scim.post(
+        "/Bulk", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations}
+    )
+    assert response.status_code == 200, response.content
+    results = {op["bulkId"]: op for op in response.doc["Operations"]}
+    assert results["fine"]["status"] == "201" and results["after"]["status"] == "201"
+    assert results["huge"]["status"] == "400"
+    assert results["huge"]["response"]["scimType"] == "invalidValue"
+    names = sorted(user["userName"] for user in scim.get("/Users").doc["Resources"])
+    assert names == ["after@example.test", "fine@example.test"]
+    # Outside Bulk: the same refusal is a 400, not a 503.
+    alone = scim.post(
+        "/Users", {"schemas": [USER_URN], "userName": "alone@example.test", "emails": [{"value": huge}]}
+    )
+    assert scim_error(alone, 400)["scimType"] == "invalidValue"
+    assert "Retry-After" not in alone
 
 
 # ------------------------------------------------------------------------------- Unicode
