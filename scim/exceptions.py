@@ -19,8 +19,21 @@ DATABASE_UNAVAILABLE_RETRY_SECONDS = 5
 TRANSACTION_CONFLICT_SQLSTATES = {"40P01", "40001"}
 
 
+# unique_violation on the logins table: a concurrent create inserted a login with the same new
+# email first. The request changed nothing that stays; run again, it links to that login.
+UNIQUE_VIOLATION = "23505"
+
+
 def is_transaction_conflict(error: BaseException) -> bool:
-    return getattr(error.__cause__, "sqlstate", None) in TRANSACTION_CONFLICT_SQLSTATES
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in TRANSACTION_CONFLICT_SQLSTATES:
+        return True
+    if sqlstate != UNIQUE_VIOLATION:
+        return False
+    from organizations.models import User  # late: this module loads before the apps
+
+    return getattr(getattr(cause, "diag", None), "table_name", None) == User._meta.db_table
 
 
 def refused_value(exc: BaseException) -> ScimError | None:
@@ -62,7 +75,7 @@ def as_scim_error(exc: Exception) -> ScimError | None:
         return ScimError(exc.status_code, str(exc.detail))
     if isinstance(exc, DatabaseError) and (refused := refused_value(exc)) is not None:
         return refused
-    if isinstance(exc, OperationalError) and is_transaction_conflict(exc):
+    if isinstance(exc, DatabaseError) and is_transaction_conflict(exc):
         # Still conflicting after the retries (scim.views): the database is fine, the timing is not.
         logger.warning("transaction conflict after retries: %s", exc)
         return ScimError(

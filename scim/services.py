@@ -16,6 +16,7 @@ from organizations.lookups import equals_ignoring_case
 from organizations.models import Membership, Organization, Role, Team, TeamMembership, User
 from organizations.selectors import managing_admins
 
+from .exceptions import is_transaction_conflict
 from .models import ScimGroup, ScimUser, ScimUserValue
 from .protocol import patch as patch_protocol
 from .protocol import resources
@@ -273,7 +274,11 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
         return _restore(integration=integration, user=deleted, document=document)
     try:
         return _create(integration=integration, document=document)
-    except IntegrityError:
+    except IntegrityError as error:
+        if is_transaction_conflict(error):
+            # A concurrent create inserted a login with this person's new email first: the
+            # request runs again (scim.views) and links to that login as a sequential one would.
+            raise
         # A concurrent request created the same userName between our check and our insert. The
         # transaction is aborted and rolls back with this error (Bulk: to its operation's
         # savepoint).

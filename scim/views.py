@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, transaction
+from django.db import DatabaseError, transaction
 from django.utils.functional import cached_property
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -64,7 +64,7 @@ def _in_transaction_retrying_conflicts(work):
         try:
             with transaction.atomic():
                 return work()
-        except OperationalError as error:
+        except DatabaseError as error:
             if not is_transaction_conflict(error) or attempt == TRANSACTION_ATTEMPTS:
                 raise
 

@@ -93,6 +93,24 @@ def test_twenty_parallel_creates_of_one_username_make_one_user_and_nineteen_conf
     assert RequestRecord.objects.filter(integration=ep.integration, method="POST").count() == 20
 
 
+def test_parallel_creates_of_distinct_users_sharing_an_email_all_succeed(ep):
+    # Found by an adversarial run: two creates inserting a login for the same new email at once
+    # collided on the logins' unique email, and the loser was told its (free) userName was taken.
+    for round_ in range(4):
+        email = f"shared{round_}@example.test"
+        bodies = [
+            _user(f"u{round_}-{i}@example.test", emails=[{"value": email.upper() if i % 2 else email}])
+            for i in range(8)
+        ]
+        responses = ep.parallel([("POST", "/Users", body) for body in bodies])
+        assert Counter(r.status_code for r in responses) == {201: 8}, [r.content for r in responses]
+    users = ScimUser.objects.filter(organization=ep.integration.organization)
+    assert users.count() == 32 and users.filter(membership__isnull=True).count() == 0
+    # One of each eight is linked to the login with that email; the others got logins of their own.
+    for round_ in range(4):
+        assert users.filter(membership__user__email__iexact=f"shared{round_}@example.test").count() == 1
+
+
 def test_parallel_creates_of_distinct_users_all_succeed(ep):
     responses = ep.parallel([("POST", "/Users", _user(f"p{i}@example.test")) for i in range(20)])
     assert Counter(r.status_code for r in responses) == {201: 20}
