@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from .models import ScimGroup, ScimUser
 from .protocol.schemas import ENTERPRISE_URN, GROUP_URN, USER_URN
 
@@ -10,8 +13,22 @@ def _timestamp(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def etag(version: int) -> str:
+def etag(version: int | str) -> str:
     return f'W/"{version}"'
+
+
+def user_version(user: ScimUser, groups: list[tuple[str, str]] | None = None) -> str:
+    """A user's version as its ETag names it. `groups` is part of a user's representation, but
+    other resources change it (a group's members, a group's name), not the user's own version:
+    so the version also names the groups, and a client caching a user by its ETag sees them
+    change (RFC 7232: a new representation, a new tag). `groups` None: those read with the user
+    (`group_refs`)."""
+    if groups is None:
+        groups = [tuple(ref) for ref in getattr(user, "group_refs", None) or []]
+    if not groups:
+        return str(user.version)
+    canonical = json.dumps(sorted([str(gid), str(name)] for gid, name in groups))
+    return f"{user.version}.{hashlib.blake2s(canonical.encode(), digest_size=4).hexdigest()}"
 
 
 def user_document(user: ScimUser) -> dict:
@@ -44,7 +61,7 @@ def user_resource(user: ScimUser, *, base_url: str, groups: list[tuple[str, str]
         "created": _timestamp(user.created),
         "lastModified": _timestamp(user.last_modified),
         "location": location,
-        "version": etag(user.version),
+        "version": etag(user_version(user, groups)),
     }
     return resource
 

@@ -21,7 +21,7 @@ from .models import ScimGroup, ScimUser, ScimUserValue
 from .protocol import patch as patch_protocol
 from .protocol import resources
 from .protocol.errors import ScimError, bad_request, conflict
-from .representation import group_document, user_document
+from .representation import group_document, user_document, user_version
 from .selectors import scim_group_get, scim_user_get, user_name_holders, users_of
 from .statements import Insert, Statement, Update
 from .storage import JSON_ONLY_VALUES, MULTI_VALUED_USER_ATTRIBUTES, changed_multi_valued, write_user_values
@@ -402,7 +402,7 @@ def scim_user_replace(
 ) -> UserChange:
     document = resources.parse_user(data)
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(user.version, if_match, if_none_match)
+    check_version(user_version(user), if_match, if_none_match)
     before = user_document(user)
     # OneLogin's PUT templates can omit `active`, and omitting externalId must not unlink the
     # person from the IdP: both keep their current values when absent.
@@ -424,7 +424,7 @@ def scim_user_patch(
 ) -> UserChange:
     operations = patch_protocol.parse_patch_request(data, max_operations=max_operations)
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(user.version, if_match, if_none_match)
+    check_version(user_version(user), if_match, if_none_match)
     before = user_document(user)
     after = patch_protocol.apply_user_patch(before, operations, current_id=user.scim_id)
     return _updated(user, before, after, integration)
@@ -446,7 +446,7 @@ def scim_user_delete(
         .values_list("pk", flat=True)
     )
     user = scim_user_get(integration=integration, scim_id=scim_id, for_update=True)
-    check_version(user.version, if_match, if_none_match)
+    check_version(user_version(user), if_match, if_none_match)
     now = timezone.now()
     user.deleted_at = now
     user.active = False
@@ -802,7 +802,7 @@ def scim_group_delete(
 # ------------------------------------------------------------------------------- versions
 
 
-def etag_matches(version: int, header: str | None) -> bool:
+def etag_matches(version: int | str, header: str | None) -> bool:
     """Whether an If-Match / If-None-Match header names `version` (or is `*`)."""
     from .representation import etag
 
@@ -813,7 +813,7 @@ def etag_matches(version: int, header: str | None) -> bool:
     return "*" in wanted or current in wanted or current.removeprefix("W/") in wanted
 
 
-def check_version(version: int, if_match: str | None, if_none_match: str | None = None) -> None:
+def check_version(version: int | str, if_match: str | None, if_none_match: str | None = None) -> None:
     """Preconditions on a change (RFC 7644 section 3.14, RFC 7232): If-Match must name the current
     version, If-None-Match must not; either failing is 412 and nothing changes."""
     from .representation import etag

@@ -34,7 +34,7 @@ from .protocol.filters import parse_filter
 from .protocol.pagination import parse_page
 from .protocol.projection import parse_attribute_list, project, wants_attribute
 from .protocol.schemas import GROUP, SEARCH_REQUEST_URN, USER, ResourceType, resource_type_by_id, schema_by_id
-from .representation import etag, group_resource, user_resource
+from .representation import etag, group_resource, user_resource, user_version
 from .throttling import IntegrationRateThrottle, count_in_window
 
 
@@ -307,6 +307,7 @@ class Kind:
     delete: Callable
     changed: Callable  # service result → the object it changed
     name: Callable  # object → the name the admin knows it by
+    version: Callable  # object → its version, as its ETag names it
 
 
 def _user_sort(path):
@@ -336,6 +337,7 @@ USERS = Kind(
     delete=services.scim_user_delete,
     changed=lambda change: change.user,
     name=lambda user: user.user_name,
+    version=lambda user: user_version(user, selectors.groups_by_user([user])[user.pk]),
 )
 GROUPS = Kind(
     resource_type=GROUP,
@@ -352,6 +354,7 @@ GROUPS = Kind(
     delete=services.scim_group_delete,
     changed=lambda change: change.group,
     name=lambda group: group.display_name,
+    version=lambda group: group.version,
 )
 
 
@@ -370,7 +373,7 @@ class CollectionView(ScimView):
             obj = kind.changed(change)
             _note_change(request, kind, obj, change.summary)
             resource = kind.render(obj, self.base_url, kind.related_of([obj])[obj.pk])
-            headers = {"Location": resource["meta"]["location"], "ETag": etag(obj.version)}
+            headers = {"Location": resource["meta"]["location"], "ETag": resource["meta"]["version"]}
             return Response(resource, status=201, headers=headers)
 
         return self.perform(request, work)
@@ -445,14 +448,15 @@ class ResourceView(ScimView):
         )
         resource = project(kind.render(obj, self.base_url, related), kind.resource_type, attributes, excluded)
         location = f"{self.base_url}{kind.resource_type.endpoint}/{obj.scim_id}"
-        return Response(resource, headers={"ETag": etag(obj.version), "Location": location})
+        return Response(resource, headers={"ETag": etag(kind.version(obj)), "Location": location})
 
     def get(self, request, resource_id, *args, **kwargs):
         def work():
             obj = self.kind.get(integration=self.integration, scim_id=resource_id)
             _note_change(request, self.kind, obj, f"Read {self.kind.noun} {self.kind.name(obj)}")
-            if services.etag_matches(obj.version, request.META.get("HTTP_IF_NONE_MATCH")):
-                return Response(status=304, headers={"ETag": etag(obj.version)})
+            version = self.kind.version(obj)
+            if services.etag_matches(version, request.META.get("HTTP_IF_NONE_MATCH")):
+                return Response(status=304, headers={"ETag": etag(version)})
             return self._respond(request, obj)
 
         return self.perform(request, work)

@@ -88,6 +88,45 @@ class TestETags:
         response = scim.get(f"/Users/{doc['id']}", HTTP_IF_NONE_MATCH=doc["meta"]["version"])
         assert response.status_code == 304
 
+    def test_a_users_version_changes_when_its_groups_do(self, scim):
+        # Found by an adversarial run: a user's ETag stayed W/"1" while its `groups` changed, so
+        # If-None-Match answered 304 and a caching client kept the old groups.
+        user = scim.create_user("grouped@example.test")
+        seen = [scim.get(f"/Users/{user['id']}")["ETag"]]
+        group = scim.create_group("Readers", members=[user["id"]])
+        seen.append(scim.get(f"/Users/{user['id']}")["ETag"])
+        scim.patch(f"/Groups/{group['id']}", [{"op": "replace", "path": "displayName", "value": "Writers"}])
+        seen.append(scim.get(f"/Users/{user['id']}")["ETag"])
+        scim.patch(f"/Groups/{group['id']}", [{"op": "remove", "path": f'members[value eq "{user["id"]}"]'}])
+        seen.append(scim.get(f"/Users/{user['id']}")["ETag"])
+        assert len(set(seen[:3])) == 3 and seen[3] == seen[0], seen
+        # The old tag no longer matches: a full answer, not a 304; a change made on it is a 412.
+        stale = seen[1]
+        assert scim.get(f"/Users/{user['id']}", HTTP_IF_NONE_MATCH=stale).status_code == 200
+        assert (
+            scim.patch(
+                f"/Users/{user['id']}",
+                [{"op": "replace", "path": "title", "value": "X"}],
+                HTTP_IF_MATCH=stale,
+            ).status_code
+            == 412
+        )
+
+    def test_a_grouped_users_version_is_the_same_wherever_it_is_read(self, scim):
+        user = scim.create_user("everywhere@example.test")
+        scim.create_group("Everywhere", members=[user["id"]])
+        tag = scim.get(f"/Users/{user['id']}")["ETag"]
+        assert scim.get(f"/Users/{user['id']}", HTTP_IF_NONE_MATCH=tag).status_code == 304
+        for query in ("", "?excludedAttributes=groups", "?attributes=userName,meta"):
+            listed = scim.get(f"/Users{query}").doc["Resources"][0]
+            assert listed["meta"]["version"] == tag, query
+        assert scim.get(f"/Users/{user['id']}?excludedAttributes=groups")["ETag"] == tag
+        changed = scim.patch(
+            f"/Users/{user['id']}", [{"op": "replace", "path": "title", "value": "X"}], HTTP_IF_MATCH=tag
+        )
+        assert changed.status_code == 200
+        assert changed["ETag"] == changed.doc["meta"]["version"] == scim.get(f"/Users/{user['id']}")["ETag"]
+
     def test_if_match_with_a_stale_version_is_412_and_changes_nothing(self, scim):
         doc = scim.create_user("stale@example.test", title="Before")
         scim.patch(f"/Users/{doc['id']}", [{"op": "replace", "path": "title", "value": "Now"}])
