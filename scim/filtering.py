@@ -523,6 +523,14 @@ def _sort_key(expression, attribute: Attribute) -> _SortKey:
     return _SortKey(expression)
 
 
+def _complex_without_value(path: str, attribute: Attribute) -> ScimError:
+    example = f"{attribute.name}.{attribute.sub_attributes[0].name}" if attribute.sub_attributes else ""
+    return invalid_filter(
+        f'"{path}" is complex and has no value of its own: use one of its sub-attributes'
+        + (f", such as {example}" if example else "")
+    )
+
+
 def _sort_expression(scope: _ResourceScope, path: str) -> _SortKey | None:
     try:
         return _sort_key_for(scope, path)
@@ -542,7 +550,7 @@ def _sort_key_for(scope: _ResourceScope, path: str) -> _SortKey | None:
         elements = scope.elements(ref)
         sub = ref.sub_attribute or ref.attribute.sub("value")
         if sub is None:
-            raise invalid_filter(f'"{path}": name a sub-attribute of {ref.attribute.name}')
+            raise _complex_without_value(path, ref.attribute)
         leaf = elements.leaf(sub.name, f"{ref.attribute.name}.{sub.name}")
         if leaf.constant is not _NO_CONSTANT:
             return None  # the same for every resource: the default order
@@ -551,7 +559,7 @@ def _sort_key_for(scope: _ResourceScope, path: str) -> _SortKey | None:
     if ref.sub_attribute is None and ref.attribute.is_complex:
         value_sub = ref.attribute.sub("value")
         if value_sub is None:
-            raise invalid_filter(f'"{path}": name a sub-attribute of {ref.attribute.name}')
+            raise _complex_without_value(path, ref.attribute)
         ref = AttributeRef(ref.attribute, value_sub, ref.uri)
     leaf = scope.leaf(ref, path)
     if leaf.constant is not _NO_CONSTANT:

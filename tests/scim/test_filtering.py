@@ -676,6 +676,18 @@ def test_sort_by_groups_display(world, db):
     assert _sorted_users(world, "groups.display")[:4] == ["alice", "bob", "ivan", "carol"]
 
 
+@pytest.mark.parametrize(
+    ("path", "example"), [("name", "name.formatted"), ("addresses", "addresses.formatted")]
+)
+def test_sorting_by_a_complex_attribute_without_a_value_says_which_to_use(path, example):
+    with pytest.raises(ScimError) as caught:
+        user_sort_expression(path)
+    assert caught.value.detail == (
+        f'sortBy: "{path}" is complex and has no value of its own: use one of its sub-attributes, '
+        f"such as {example}"
+    )
+
+
 def test_sorted_list_is_one_query(world, db, django_assert_num_queries):
     queryset = ScimUser.objects.filter(organization=world.organization, deleted_at__isnull=True)
     with django_assert_num_queries(1):
