@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .models import Membership, Organization, Role, Team, TeamMembership
 
@@ -281,16 +281,13 @@ def person_get(*, organization: Organization, membership_id: int) -> tuple[Perso
     membership = _people_queryset(organization=organization).filter(pk=membership_id).first()
     if membership is None:
         return None
-    joined = (
-        TeamMembership.objects.filter(membership=membership, team__organization=organization)
-        .select_related("team__scim_group")
-        .order_by("team__name")
+    teams = list(
+        Team.objects.filter(organization=organization, team_memberships__membership=membership)
+        # When the IdP (or an admin) added them: the membership row the filter joined.
+        .annotate(joined_at=F("team_memberships__created_at"))
+        .select_related("scim_group")
+        .order_by("name")
     )
-    teams = []
-    for team_membership in joined:
-        team = team_membership.team
-        team.joined_at = team_membership.created_at  # when the IdP (or an admin) added them
-        teams.append(team)
     return person_from_membership(membership), teams
 
 
