@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from organizations.models import Organization
+from organizations.services import keeping_an_admin
+from organizations.text import isolated
 from organizations.timestamps import format_timestamp
 
 from .models import AuditEvent, AuthType, Integration, IntegrationToken
@@ -171,7 +173,7 @@ def integration_delete(*, integration: Integration, actor=None, staff: bool = Fa
         actor=actor,
         staff=staff,
         action="integration.deleted",
-        summary=f"Deleted SCIM integration “{name}”; its users and groups stay in the organization.",
+        summary=f"Deleted SCIM integration “{isolated(name)}”; its users and groups stay in the organization.",
     )
     integration.delete()
 
@@ -191,7 +193,7 @@ def integration_rename(*, integration: Integration, name: str, actor=None, staff
         integration=integration,
         actor=actor,
         action="integration.renamed",
-        summary=f"Renamed the integration from “{old}” to “{name}”.",
+        summary=f"Renamed the integration from “{isolated(old)}” to “{isolated(name)}”.",
         staff=staff,
     )
 
@@ -259,12 +261,18 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
         raise LookupError("No such group in this organization.")
     if team.granted_role == role:
         return team
-    team.granted_role = role
-    team.save(update_fields=["granted_role"])
+    refusal = (
+        f"Not saved: group “{isolated(team.name)}” is how the organization's last active admin who can sign in "
+        f"holds their role, and without it nobody could manage {integration.organization.name}. "
+        "Make someone else an admin first."
+    )
+    with keeping_an_admin(organization_id=integration.organization_id, team_id=team.pk, refusal=refusal):
+        team.granted_role = role
+        team.save(update_fields=["granted_role"])
     if role:
-        summary = f"Members of group “{team.name}” are now {Role(role).label.lower()}s of the organization."
+        summary = f"Members of group “{isolated(team.name)}” are now {Role(role).label.lower()}s of the organization."
     else:
-        summary = f"Group “{team.name}” no longer grants a role."
+        summary = f"Group “{isolated(team.name)}” no longer grants a role."
     audit(
         organization=integration.organization,
         integration=integration,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from organizations.access import OrgAccess, org_member_required, render_org
 from organizations.models import Role
+from organizations.text import isolated
 
 from . import selectors, services
 from .forms import ActivityFilterForm, IntegrationCreateForm, IntegrationRenameForm, TokenRotateForm
@@ -327,8 +328,8 @@ def group_role(request: HttpRequest, access: OrgAccess, public_id: str, team_id:
     else:
         if team.granted_role:
             label = Role(team.granted_role).label.lower()
-            text = f"Saved: members of “{team.name}” are {label}s for as long as they are in the group."
+            text = f"Saved: members of “{isolated(team.name)}” are {label}s for as long as they are in the group."
         else:
-            text = f"Saved: “{team.name}” no longer grants a role."
+            text = f"Saved: “{isolated(team.name)}” no longer grants a role."
         messages.success(request, text, extra_tags="at-groups")
     return redirect(_detail_url(access, integration, anchor="groups-h"))

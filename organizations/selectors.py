@@ -82,10 +82,11 @@ def managing_admins(*, organization_id: int) -> QuerySet[Membership]:
     )
 
 
-def is_sole_managing_admin(*, organization: Organization, membership: Membership) -> bool:
-    """Whether `membership` is the only admin who keeps the organization manageable. One query."""
-    pks = list(managing_admins(organization_id=organization.pk).values_list("pk", flat=True)[:2])
-    return pks == [membership.pk]
+def is_sole_managing_admin(*, organization_id: int, membership_id: int) -> bool:
+    """Whether membership `membership_id` is the only admin who keeps the organization
+    manageable. One query."""
+    pks = list(managing_admins(organization_id=organization_id).values_list("pk", flat=True)[:2])
+    return pks == [membership_id]
 
 
 # integrations.services.integration_default_name: "SCIM", "SCIM 2", "SCIM 3", …

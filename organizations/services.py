@@ -3,12 +3,15 @@ role, and deleting a team whose integration is gone. Changes an admin makes are 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.text import slugify
 
-from .models import Membership, Organization, Role, User
+from .models import Membership, Organization, Role, Team, User
+from .selectors import is_sole_managing_admin, managing_admins, person_get, team_get_orphaned
+from .text import isolated
 
 
 def organization_name_from_slug(slug: str) -> str:
@@ -52,6 +55,44 @@ def admin_ensure(
     return user, created
 
 
+# ---------------------------------------------------------------------- keeping an admin
+
+# An organization always keeps an admin who can sign in and manage it (selectors.managing_admins).
+# Every change that could take the last one away (a role here, a team's role or its deletion, and
+# the IdP's deactivations and group changes in scim.services) checks that under one lock, so two
+# such changes at once cannot each count on the other's admin.
+
+
+class RoleRefused(ValueError):
+    """A role change that is not made; the message says why, in words for the admin."""
+
+
+def organization_lock(organization_id: int) -> None:
+    """The lock those changes take before they count the admins. NO KEY UPDATE: rows that only
+    reference the organization (a new person, a new team) are not held up by it."""
+    Organization.objects.select_for_update(no_key=True).filter(pk=organization_id).values_list("pk").first()
+
+
+@contextmanager
+def keeping_an_admin(*, organization_id: int, team_id: int, refusal: str):
+    """Around a change to team `team_id` (its members, its role, its deletion): when the team
+    makes its members admins, the change may not leave the organization without the admin it had.
+    Raises RoleRefused(refusal) after the change; the caller's transaction rolls it back.
+
+    The team's row is locked first, so its role is read as it is now, and in the order every such
+    change takes its locks: the team, then the organization."""
+    granted = (
+        Team.objects.select_for_update().filter(pk=team_id).values_list("granted_role", flat=True).first()
+    )
+    had_admin = False
+    if granted == Role.ADMIN:
+        organization_lock(organization_id)
+        had_admin = managing_admins(organization_id=organization_id).exists()
+    yield
+    if had_admin and not managing_admins(organization_id=organization_id).exists():
+        raise RoleRefused(refusal)
+
+
 @transaction.atomic
 def orphaned_team_delete(*, organization: Organization, team_id: int, actor=None) -> str:
     """Delete a team whose IdP integration was deleted, with its memberships (never its people),
@@ -60,8 +101,6 @@ def orphaned_team_delete(*, organization: Organization, team_id: int, actor=None
     Only such teams: a team that a live integration manages would come back at the IdP's next
     push, and one made by hand is staff's to remove. Raises LookupError for any other team."""
     from integrations.services import audit
-
-    from .selectors import team_get_orphaned
 
     row = team_get_orphaned(organization=organization, team_id=team_id)
     if row is None:
@@ -76,21 +115,23 @@ def orphaned_team_delete(*, organization: Organization, team_id: int, actor=None
     )
     # The SCIM group goes with the team (ScimGroup.team cascades): the group no longer exists for
     # any IdP either, so a later push of the same name creates a fresh team.
-    team.delete()
+    refusal = (
+        f"Team “{isolated(name)}” was not deleted: it is how the organization's last active admin who can "
+        f"sign in holds their role, and without it nobody could manage {organization.name}. "
+        "Make someone else an admin first."
+    )
+    with keeping_an_admin(organization_id=organization.pk, team_id=team.pk, refusal=refusal):
+        team.delete()
     audit(
         organization=organization,
         actor=actor,
         action="team.deleted",
         summary=(
-            f"Deleted team “{name}”, whose integration had been deleted; "
+            f"Deleted team “{isolated(name)}”, whose integration had been deleted; "
             f"its {members} member{'s' if members != 1 else ''} stay in the organization{role}."
         ),
     )
     return name
-
-
-class RoleRefused(ValueError):
-    """A role change that is not made; the message says why, in words for the admin."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +140,6 @@ class RoleChange:
     role: str  # their own role now
     changed: bool
     admin_team: str = ""  # a team that makes them an admin whatever their own role
-
-
-def _lock_organization(organization: Organization) -> None:
-    """The lock the SCIM core takes before it ends an admin's access (scim/services): a role
-    change here and an IdP deactivating the last other admin can't both pass their check."""
-    Organization.objects.select_for_update().filter(pk=organization.pk).values_list("pk").first()
 
 
 @transaction.atomic
@@ -119,11 +154,9 @@ def membership_role_set(
     who is not a person of this organization."""
     from integrations.services import audit
 
-    from .selectors import is_sole_managing_admin, person_get
-
     if role not in Role.values:
         raise RoleRefused("Choose Member or Admin.")
-    _lock_organization(organization)
+    organization_lock(organization.pk)
     found = person_get(organization=organization, membership_id=membership_id)
     if found is None:
         raise LookupError("No such person in this organization.")
@@ -140,7 +173,7 @@ def membership_role_set(
     if (
         role == Role.MEMBER
         and not person.admin_team
-        and is_sole_managing_admin(organization=organization, membership=membership)
+        and is_sole_managing_admin(organization_id=organization.pk, membership_id=membership.pk)
     ):
         you = actor is not None and membership.user_id == actor.pk
         subject = "You are" if you else f"{who} is"
@@ -162,5 +195,5 @@ def membership_role_set(
 def _named(person) -> str:
     """A person as the audit trail and messages name them: name and email, or whichever exists."""
     if person.name and person.email and person.name != person.email:
-        return f"{person.name} ({person.email})"
-    return person.name or person.email or f"person {person.membership.pk}"
+        return f"{isolated(person.name)} ({isolated(person.email)})"
+    return isolated(person.name or person.email or f"person {person.membership.pk}")

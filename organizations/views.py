@@ -16,6 +16,7 @@ from integrations import selectors as integration_selectors
 from . import selectors, services
 from .access import OrgAccess, org_member_required, render_org
 from .models import Role
+from .text import isolated
 
 
 class LoginView(auth_views.LoginView):
@@ -102,7 +103,7 @@ def member_detail(request: HttpRequest, access: OrgAccess, membership_id: int) -
             and person.own_role == Role.ADMIN
             and not person.admin_team
             and selectors.is_sole_managing_admin(
-                organization=access.organization, membership=person.membership
+                organization_id=access.organization.pk, membership_id=person.membership.pk
             ),
             "is_you": person.membership.pk == access.membership.pk,
             "nav": "members",
@@ -182,7 +183,12 @@ def orphaned_team_delete(request: HttpRequest, access: OrgAccess, team_id: int) 
             )
         except LookupError:
             raise Http404("No such team.") from None
-        messages.success(request, f"Team “{name}” is deleted. Its members stay in the organization.")
+        except services.RoleRefused as refused:
+            messages.error(request, str(refused))
+            return redirect("organizations:teams", slug=access.organization.slug)
+        messages.success(
+            request, f"Team “{isolated(name)}” is deleted. Its members stay in the organization."
+        )
         return redirect("organizations:teams", slug=access.organization.slug)
     row = selectors.team_get_orphaned(organization=access.organization, team_id=team_id)
     if row is None:

@@ -19,9 +19,12 @@ DATABASE_UNAVAILABLE_RETRY_SECONDS = 5
 TRANSACTION_CONFLICT_SQLSTATES = {"40P01", "40001"}
 
 
-# unique_violation on the logins table: a concurrent create inserted a login with the same new
-# email first. The request changed nothing that stays; run again, it links to that login.
+# unique_violation on the logins table (its email), or of a person's one membership of an
+# organization: a concurrent create inserted the same new login, or the same person's membership
+# here, first. The request changed nothing that stays; run again, it finds that row and goes on
+# as a sequential request would.
 UNIQUE_VIOLATION = "23505"
+RETRIED_UNIQUE_CONSTRAINT = "membership_org_user_unique"
 
 
 def is_transaction_conflict(error: BaseException) -> bool:
@@ -33,7 +36,11 @@ def is_transaction_conflict(error: BaseException) -> bool:
         return False
     from organizations.models import User  # late: this module loads before the apps
 
-    return getattr(getattr(cause, "diag", None), "table_name", None) == User._meta.db_table
+    diag = getattr(cause, "diag", None)
+    return (
+        getattr(diag, "table_name", None) == User._meta.db_table
+        or getattr(diag, "constraint_name", None) == RETRIED_UNIQUE_CONSTRAINT
+    )
 
 
 def refused_value(exc: BaseException) -> ScimError | None:

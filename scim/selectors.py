@@ -11,12 +11,23 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, Exists, F, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import JSONArray
 
 from integrations.models import Integration
 from organizations.lookups import equals_ignoring_case
-from organizations.models import Role, TeamMembership
+from organizations.models import TeamMembership
 
 from .models import ScimGroup, ScimUser
 from .protocol.errors import bad_request, not_found
@@ -64,13 +75,17 @@ def users_with_groups(organization_id: int) -> QuerySet[ScimUser]:
     return with_groups(visible_users(organization_id))
 
 
-def users_with_groups_and_roles(organization_id: int) -> QuerySet[ScimUser]:
-    """`users_with_groups`, each also saying whether a team makes them an admin
-    (`admin_by_team`): what a change needs to know before it ends someone's access."""
-    granted = TeamMembership.objects.filter(
-        membership_id=OuterRef("membership_id"), team__granted_role=Role.ADMIN
+def users_with_groups_and_sign_in(organization_id: int) -> QuerySet[ScimUser]:
+    """`users_with_groups`, each also saying whether the person can sign in here
+    (`can_sign_in`): what a change needs to know before it ends someone's access, as only such
+    people can be the admin who keeps the organization manageable."""
+    return users_with_groups(organization_id).annotate(
+        can_sign_in=ExpressionWrapper(
+            Q(membership__user__is_active=True)
+            & ~Q(membership__user__password__startswith=UNUSABLE_PASSWORD_PREFIX),
+            output_field=BooleanField(),
+        )
     )
-    return users_with_groups(organization_id).annotate(admin_by_team=Exists(granted))
 
 
 def organization_groups(organization_id: int) -> QuerySet[ScimGroup]:
@@ -97,7 +112,7 @@ def _by_id(base: Callable[[int], QuerySet], *, lock: bool, related: tuple[str, .
 
 
 _USER_BY_ID = {
-    lock: _by_id(users_with_groups_and_roles, lock=lock, related=("membership",)) for lock in (False, True)
+    lock: _by_id(users_with_groups_and_sign_in, lock=lock, related=("membership",)) for lock in (False, True)
 }
 _GROUP_BY_ID = {lock: _by_id(organization_groups, lock=lock) for lock in (False, True)}
 

@@ -7,14 +7,17 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import Integration
 from organizations.lookups import equals_ignoring_case
-from organizations.models import Membership, Organization, Role, Team, TeamMembership, User
-from organizations.selectors import managing_admins
+from organizations.models import Membership, Team, TeamMembership, User
+from organizations.selectors import is_sole_managing_admin
+from organizations.services import RoleRefused, keeping_an_admin, organization_lock
+from organizations.text import isolated
 
 from .exceptions import is_transaction_conflict
 from .models import ScimGroup, ScimUser, ScimUserValue
@@ -135,12 +138,6 @@ def _new_membership(organization_id: int, user: User, active: bool) -> Membershi
 # so they don't count.
 
 
-def _lock_organization(organization_id: int) -> None:
-    """Serialize changes that could each take away one of the last admins: two IdP requests
-    deactivating the last two at once must not both succeed."""
-    Organization.objects.select_for_update().filter(pk=organization_id).values_list("pk").first()
-
-
 LAST_ADMIN = (
     "This person is the organization's last active administrator; ending their access would leave "
     "nobody able to manage the organization. Make someone else an admin first, then retry."
@@ -151,43 +148,42 @@ NO_ADMIN_LEFT = (
 )
 
 
-def _is_last_active_admin(membership: Membership, admin_by_team: bool | None = None) -> bool:
+def _is_last_active_admin(membership: Membership, can_sign_in: bool | None = None) -> bool:
     """Whether ending `membership`'s access would leave its organization without an active
-    admin. For a person who is no admin (nearly everyone) that is known from the row in hand
-    and `admin_by_team` (read with the user, `selectors.users_with_groups_and_roles`): no query."""
-    if admin_by_team is None:
-        admin_by_team = TeamMembership.objects.filter(
-            membership=membership, team__granted_role=Role.ADMIN
-        ).exists()
-    if membership.role != Role.ADMIN and not admin_by_team:
+    admin. Only people who can sign in count, so for the people an IdP created (nearly everyone)
+    `can_sign_in`, read with the user (`selectors.users_with_groups_and_sign_in`), answers with
+    no query. For the others the question is asked afresh under the organization's lock: their
+    role and teams as read with the row can be stale by the time its lock is granted (a group
+    change making them the admin in another's place commits while this request waits)."""
+    if can_sign_in is None:
+        can_sign_in = (
+            User.objects.filter(pk=membership.user_id, is_active=True)
+            .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+            .exists()
+        )
+    if not can_sign_in:
         return False
-    _lock_organization(membership.organization_id)
-    admins = managing_admins(organization_id=membership.organization_id)
-    return admins.filter(pk=membership.pk).exists() and not admins.exclude(pk=membership.pk).exists()
+    organization_lock(membership.organization_id)
+    return is_sole_managing_admin(organization_id=membership.organization_id, membership_id=membership.pk)
 
 
 @contextmanager
 def _keeping_an_admin(team_id: int, organization_id: int):
-    """Around a change to the members of team `team_id` (or its deletion): when the team makes its
-    members admins, the change may not leave the organization without one it had."""
-    grants_admin = Team.objects.filter(pk=team_id, granted_role=Role.ADMIN).exists()
-    had_admin = False
-    if grants_admin:
-        _lock_organization(organization_id)
-        had_admin = managing_admins(organization_id=organization_id).exists()
-    yield
-    if had_admin and not managing_admins(organization_id=organization_id).exists():
-        raise ScimError(409, NO_ADMIN_LEFT)  # the request's transaction rolls the change back
+    """Around a change to the members of team `team_id` (or its deletion): a 409 when it would
+    take away the organization's last admin."""
+    try:
+        with keeping_an_admin(organization_id=organization_id, team_id=team_id, refusal=NO_ADMIN_LEFT):
+            yield
+    except RoleRefused as refused:
+        raise ScimError(409, str(refused)) from None
 
 
-def _set_membership_active(
-    membership: Membership, active: bool, *, admin_by_team: bool | None = None
-) -> None:
+def _set_membership_active(membership: Membership, active: bool, *, can_sign_in: bool | None = None) -> None:
     """Access to the organization follows the SCIM user's state, at once, except for the last
     admin (see above)."""
     if membership.is_active == active:
         return
-    if not active and _is_last_active_admin(membership, admin_by_team):
+    if not active and _is_last_active_admin(membership, can_sign_in):
         raise ScimError(409, LAST_ADMIN)
     membership.is_active = active
     membership.deactivated_at = None if active else timezone.now()
@@ -252,7 +248,9 @@ def _check_group_lengths(document: dict, members: list[dict] | None = None) -> N
 
 
 def _uniqueness_error(user_name: str) -> ScimError:
-    return conflict(f"userName '{user_name}' is already taken by another user in this organization.")
+    return conflict(
+        f"userName '{isolated(user_name)}' is already taken by another user in this organization."
+    )
 
 
 def scim_user_create(*, integration: Integration, data) -> UserChange:
@@ -276,8 +274,8 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
         return _create(integration=integration, document=document)
     except IntegrityError as error:
         if is_transaction_conflict(error):
-            # A concurrent create inserted a login with this person's new email first: the
-            # request runs again (scim.views) and links to that login as a sequential one would.
+            # A concurrent create inserted this person's new login, or their membership here,
+            # first: the request runs again (scim.views) and finds it as a sequential one would.
             raise
         # A concurrent request created the same userName between our check and our insert. The
         # transaction is aborted and rolls back with this error (Bulk: to its operation's
@@ -304,8 +302,8 @@ def _create(*, integration: Integration, document: dict) -> UserChange:
     user.group_refs = []  # a new person is in no group yet
     write_user_values(user, attributes, fresh=True)
     linked = getattr(membership, "linked_email", None)
-    summary = f"Created user {user.user_name}" + (
-        f", linked to the existing member {linked}" if linked else ""
+    summary = f"Created user {isolated(user.user_name)}" + (
+        f", linked to the existing member {isolated(linked)}" if linked else ""
     )
     return UserChange(user=user, created=True, summary=summary)
 
@@ -323,7 +321,7 @@ def _restore(*, integration: Integration, user: ScimUser, document: dict) -> Use
     _apply_document(user, document, integration=integration, force=True)
     verb = "Restored deleted" if was_deleted else "Reactivated"
     return UserChange(
-        user=user, restored=True, summary=f"{verb} user {user.user_name} (re-created by the IdP)"
+        user=user, restored=True, summary=f"{verb} user {isolated(user.user_name)} (re-created by the IdP)"
     )
 
 
@@ -359,7 +357,7 @@ def _apply_document(user: ScimUser, document: dict, *, integration: Integration,
     _set_membership_active(
         user.membership,
         user.active is not False and user.deleted_at is None,
-        admin_by_team=getattr(user, "admin_by_team", None),
+        can_sign_in=getattr(user, "can_sign_in", None),
     )
     return True
 
@@ -378,16 +376,18 @@ def _taken_in_org(user: ScimUser, user_name: str) -> bool:
 
 def _describe_update(before: dict, after: dict, user_name: str) -> str:
     if before.get("active") is not False and after.get("active") is False:
-        return f"Deactivated user {user_name}"
+        return f"Deactivated user {isolated(user_name)}"
     if before.get("active") is False and after.get("active") is not False:
-        return f"Reactivated user {user_name}"
-    return f"Updated user {user_name}"
+        return f"Reactivated user {isolated(user_name)}"
+    return f"Updated user {isolated(user_name)}"
 
 
 def _updated(user: ScimUser, before: dict, after: dict, integration: Integration) -> UserChange:
     changed = _apply_document(user, after, integration=integration)
     summary = (
-        _describe_update(before, after, user.user_name) if changed else f"No change to user {user.user_name}"
+        _describe_update(before, after, user.user_name)
+        if changed
+        else f"No change to user {isolated(user.user_name)}"
     )
     return UserChange(user=user, changed=changed, summary=summary)
 
@@ -454,10 +454,12 @@ def scim_user_delete(
     user.version += 1
     user.integration = integration
     user.save(update_fields=["deleted_at", "active", "last_modified", "version", "integration"])
-    _set_membership_active(user.membership, False, admin_by_team=getattr(user, "admin_by_team", None))
+    _set_membership_active(user.membership, False, can_sign_in=getattr(user, "can_sign_in", None))
     left = _leave_scim_groups(user)
     teams = f"; removed from {_plural(left, 'group')}" if left else ""
-    return UserChange(user=user, summary=f"Deleted user {user.user_name} (access ended; records kept{teams})")
+    return UserChange(
+        user=user, summary=f"Deleted user {isolated(user.user_name)} (access ended; records kept{teams})"
+    )
 
 
 def _leave_scim_groups(user: ScimUser) -> int:
@@ -644,7 +646,7 @@ def _display_name_taken(integration: Integration, name: str, exclude_pk: int | N
 
 
 def _group_conflict(name: str) -> ScimError:
-    return conflict(f"displayName '{name}' is already used by another group in this organization.")
+    return conflict(f"displayName '{isolated(name)}' is already used by another group in this organization.")
 
 
 def scim_group_create(*, integration: Integration, data) -> GroupChange:
@@ -670,7 +672,7 @@ def scim_group_create(*, integration: Integration, data) -> GroupChange:
     return GroupChange(
         group=group,
         created=True,
-        summary=f"Created group {name} with {_plural(len(members.found), 'member')}{members.note()}",
+        summary=f"Created group {isolated(name)} with {_plural(len(members.found), 'member')}{members.note()}",
     )
 
 
@@ -732,10 +734,12 @@ def scim_group_replace(
         changes, detail = MemberChanges(), "members kept"
     if not (renamed or changes):
         # Okta's AIW apps PUT every group on every push: an unchanged one keeps its version.
-        return GroupChange(group=group, summary=f"No change to group {group.display_name}")
+        return GroupChange(group=group, summary=f"No change to group {isolated(group.display_name)}")
     _touch_group(group, integration, fields=("display_name", "external_id") if renamed else ())
-    renaming = f", renamed from {old_name}" if renamed and old_name != group.display_name else ""
-    return GroupChange(group=group, summary=f"Replaced group {group.display_name} ({detail}{renaming})")
+    renaming = f", renamed from {isolated(old_name)}" if renamed and old_name != group.display_name else ""
+    return GroupChange(
+        group=group, summary=f"Replaced group {isolated(group.display_name)} ({detail}{renaming})"
+    )
 
 
 def scim_group_patch(
@@ -776,14 +780,15 @@ def scim_group_patch(
         skipped = named.note()
     if renamed:
         parts.insert(
-            0, f"renamed from {old_name}" if old_name != group.display_name else "externalId changed"
+            0,
+            f"renamed from {isolated(old_name)}" if old_name != group.display_name else "externalId changed",
         )
     if renamed or parts:
         _touch_group(group, integration, fields=("display_name", "external_id") if renamed else ())
     summary = (
-        f"Updated group {group.display_name}: " + ", ".join(parts)
+        f"Updated group {isolated(group.display_name)}: " + ", ".join(parts)
         if parts
-        else f"No change to group {group.display_name}"
+        else f"No change to group {isolated(group.display_name)}"
     )
     return GroupChange(group=group, summary=summary + skipped)
 
@@ -796,7 +801,9 @@ def scim_group_delete(
     check_version(group.version, if_match, if_none_match)
     with _keeping_an_admin(group.team_id, group.organization_id):
         Team.objects.filter(pk=group.team_id).delete()  # cascades to the group and team memberships
-    return GroupChange(group=group, summary=f"Deleted group {group.display_name} (its members stay)")
+    return GroupChange(
+        group=group, summary=f"Deleted group {isolated(group.display_name)} (its members stay)"
+    )
 
 
 # ------------------------------------------------------------------------------- versions

@@ -518,3 +518,35 @@ def test_the_idp_refused_the_last_admin_so_the_admin_makes_another_one_and_the_r
     assert scim(endpoint, "PATCH", f"/Users/{created['id']}", token, unassign)[0] == 200
     response = page.goto(f"{live_server.url}/o/acme/members/")
     assert response.status == 404
+
+
+# Whether the text of `element` from `start` to `end` (first occurrences) is laid out left to right.
+LAID_OUT_LEFT_TO_RIGHT = """([element, start, end]) => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const i = node.data.indexOf(start), j = node.data.indexOf(end, i + 1);
+    if (i < 0 || j < 0) continue;
+    const left = (k) => { const r = document.createRange(); r.setStart(node, k); r.setEnd(node, k + 1);
+                          return r.getBoundingClientRect().left; };
+    return left(i) < left(j);
+  }
+  return null;
+}"""
+
+
+def test_a_username_with_a_right_to_left_override_does_not_reverse_the_activity(
+    live_server, page, screenshot, acme, endpoint
+):
+    # Found by an adversarial run: a userName holding U+202E turned the rest of its activity
+    # entry ("(access ended; records kept)") backwards, so the entry read as something else.
+    _, integration, token = acme
+    name = "mallory\u202emoc.evil@acme.test"
+    status, created = scim(endpoint, "POST", "/Users", token, {"schemas": [USER_SCHEMA], "userName": name})
+    assert status == 201
+    assert scim(endpoint, "DELETE", f"/Users/{created['id']}", token)[0] == 204
+    log_in(page, live_server)
+    open_integration(page, live_server, integration)
+    outcome = page.locator("table.activity tbody tr").first.locator(".outcome")
+    assert "(access ended; records kept)" in outcome.inner_text()
+    assert page.evaluate(LAID_OUT_LEFT_TO_RIGHT, [outcome.element_handle(), "records", "kept"]) is True
+    screenshot(page, "activity-right-to-left-override", element=outcome)

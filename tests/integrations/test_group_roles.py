@@ -80,3 +80,27 @@ def test_removing_the_role_is_confirmed_in_the_card(admin_client, org, setup):
     admin_client.get(reverse("integrations:detail", args=[org.slug, integration.public_id]))
     page = admin_client.post(role_url(org, integration, group), {"role": ""}, follow=True).content.decode()
     assert "Saved: “Platform admins” no longer grants a role." in page
+
+
+def test_a_group_that_is_how_the_last_admin_holds_their_role_keeps_it(
+    admin_client, org, admin_membership, setup
+):
+    # Found by an adversarial run: taking Admin off the group left the organization with nobody
+    # able to manage it, the one state the Members page and the IdP are both refused.
+    from organizations.models import Role, TeamMembership
+
+    integration, _, group = setup
+    admin_client.post(role_url(org, integration, group), {"role": "admin"})
+    TeamMembership.objects.create(team_id=group.team_id, membership=admin_membership)
+    admin_membership.role = Role.MEMBER  # an admin only through the group now
+    admin_membership.save()
+    page = admin_client.post(
+        role_url(org, integration, group), {"role": "member"}, follow=True
+    ).content.decode()
+    assert (
+        "Not saved: group “Platform admins” is how the organization's last active admin who can sign in "
+        "holds their role" in page.replace("&#x27;", "'")
+    )
+    assert Team.objects.get(pk=group.team_id).granted_role == "admin"
+    assert resolve_access(user=admin_membership.user, slug=org.slug).is_admin
+    assert not AuditEvent.objects.filter(action="group.role", summary__contains="no longer").exists()

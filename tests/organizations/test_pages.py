@@ -359,3 +359,28 @@ def test_emails_wrap_only_between_their_parts():
 def test_the_members_page_lets_emails_wrap_between_their_parts(admin_client, org, member_membership):
     html = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
     assert '<span class="breakable">member<wbr>@acme<wbr>.test</span>' in html
+
+
+def test_an_orphaned_team_that_is_how_the_last_admin_holds_their_role_is_not_deleted(
+    admin_client, org, admin_membership
+):
+    # Found by an adversarial run: deleting it left the organization with nobody able to manage it.
+    from organizations.access import resolve_access
+
+    gone, _ = make_integration(org)
+    group = make_scim_group(gone, "Admins")
+    Team.objects.filter(pk=group.team_id).update(granted_role=Role.ADMIN)
+    TeamMembership.objects.create(team_id=group.team_id, membership=admin_membership)
+    admin_membership.role = Role.MEMBER  # an admin only through the team now
+    admin_membership.save()
+    gone.delete()
+    url = reverse("organizations:team-delete", args=[org.slug, group.team_id])
+    response = admin_client.post(url, follow=True)
+    page = response.content.decode().replace("&#x27;", "'")
+    assert response.redirect_chain[-1][0] == reverse("organizations:teams", args=[org.slug])
+    assert "Team “Admins” was not deleted: it is how the organization's last active admin" in page
+    assert Team.objects.filter(pk=group.team_id).exists()
+    assert resolve_access(user=admin_membership.user, slug=org.slug).is_admin
+    # With another admin, it goes.
+    MembershipFactory(organization=org, role=Role.ADMIN)
+    assert "Team “Admins” is deleted" in admin_client.post(url, follow=True).content.decode()

@@ -453,3 +453,20 @@ class TestLimitsAndOwnership:
         )
         assert response.status_code == 200
         assert ScimUser.objects.get(scim_id=user["id"]).integration == other_integration_scim.integration
+
+
+def test_a_username_with_a_right_to_left_override_cannot_reorder_the_activity_entry(scim):
+    # Found by an adversarial run: "Created user x‮…, linked to …" showed the rest of the entry
+    # backwards on the activity page. The name is isolated inside the sentence; the resource
+    # keeps it exactly as sent.
+    from scim.models import RequestRecord
+
+    name = "mallory\u202emoc.evil@acme.test"
+    created = scim.create_user(name)
+    assert created["userName"] == name
+    outcome = RequestRecord.objects.filter(method="POST").latest("id").outcome
+    assert outcome == f"Created user \u2068{name}\u2069"
+    scim.patch(f"/Users/{created['id']}", [{"op": "replace", "path": "active", "value": False}])
+    assert RequestRecord.objects.filter(method="PATCH").latest("id").outcome == (
+        f"Deactivated user \u2068{name}\u2069"
+    )

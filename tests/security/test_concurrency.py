@@ -111,6 +111,24 @@ def test_parallel_creates_of_distinct_users_sharing_an_email_all_succeed(ep):
         assert users.filter(membership__user__email__iexact=f"shared{round_}@example.test").count() == 1
 
 
+def test_parallel_creates_of_a_person_already_in_another_organization_all_succeed(ep):
+    # Found by an adversarial run: the person has a login through another organization; two
+    # creates here both added their membership at once, and the loser was told its (free)
+    # userName was taken. It now runs again and gets a login of its own, as a sequential one does.
+    from tests.factories import MembershipFactory
+
+    for round_ in range(4):
+        email = f"elsewhere{round_}@example.test"
+        MembershipFactory(user__email=email)  # a member of some other organization
+        bodies = [_user(f"e{round_}-{i}@example.test", emails=[{"value": email}]) for i in range(6)]
+        responses = ep.parallel([("POST", "/Users", body) for body in bodies])
+        assert Counter(r.status_code for r in responses) == {201: 6}, [r.content for r in responses]
+        here = ScimUser.objects.filter(
+            organization=ep.integration.organization, user_name__startswith=f"e{round_}-"
+        )
+        assert here.count() == 6 and here.filter(membership__user__email__iexact=email).count() == 1
+
+
 def test_parallel_creates_of_distinct_users_all_succeed(ep):
     responses = ep.parallel([("POST", "/Users", _user(f"p{i}@example.test")) for i in range(20)])
     assert Counter(r.status_code for r in responses) == {201: 20}
@@ -314,3 +332,52 @@ def test_two_parallel_deactivations_of_the_last_two_admins_leave_one(ep):
         responses = ep.parallel([("PATCH", f"/Users/{user_id}", deactivate) for user_id in ids])
         assert sorted(r.status_code for r in responses) == [200, 409], [r.content for r in responses]
         assert Membership.objects.filter(organization=organization, is_active=True, role="admin").count() == 1
+
+
+def test_a_group_change_making_someone_the_admin_while_the_idp_deactivates_them_leaves_an_admin(ep):
+    # Found by an adversarial run: a group PATCH adding A to a group mapped to Admin and removing
+    # B (the admin until then), and a PATCH deactivating A at the same time, both succeeded: the
+    # deactivation had read "A is no admin" before it waited for A's row, and the organization was
+    # left with nobody able to manage it. Whichever comes first, the other is now refused.
+    from organizations.models import Membership, Role, Team
+    from organizations.selectors import managing_admins
+    from tests.factories import MembershipFactory
+
+    organization = ep.integration.organization
+    outcomes = Counter()
+    for round_ in range(12):
+        Membership.objects.filter(organization=organization).update(is_active=False)
+        ids = {}
+        for who in ("a", "b"):
+            email = f"{who}{round_}@example.test"
+            MembershipFactory(organization=organization, user__email=email)  # can sign in
+            ids[who] = ep.call(
+                "POST", "/Users", _user(email, emails=[{"value": email, "primary": True}])
+            ).doc["id"]
+        group = ep.call(
+            "POST",
+            "/Groups",
+            {"schemas": [GROUP_URN], "displayName": f"admins-{round_}", "members": [{"value": ids["b"]}]},
+        ).doc
+        Team.objects.filter(scim_group__scim_id=group["id"]).update(granted_role=Role.ADMIN)
+        assert list(
+            managing_admins(organization_id=organization.pk).values_list("user__email", flat=True)
+        ) == [f"b{round_}@example.test"]
+        swap = {
+            "schemas": [PATCH_URN],
+            "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": ids["a"]}]},
+                {"op": "remove", "path": f'members[value eq "{ids["b"]}"]'},
+            ],
+        }
+        deactivate = {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "replace", "path": "active", "value": False}],
+        }
+        responses = ep.parallel(
+            [("PATCH", f"/Groups/{group['id']}", swap), ("PATCH", f"/Users/{ids['a']}", deactivate)]
+        )
+        statuses = tuple(r.status_code for r in responses)
+        assert statuses in ((200, 409), (409, 200)), [r.content for r in responses]
+        outcomes[statuses] += 1
+        assert managing_admins(organization_id=organization.pk).exists(), statuses

@@ -1,0 +1,24 @@
+"""Values from identity providers inside our own sentences cannot reorder them."""
+
+from organizations.text import isolated
+
+FSI, PDI, RLO = "\u2068", "\u2069", "\u202e"
+
+
+def test_a_plain_value_is_left_as_it_is():
+    assert isolated("ada.lovelace@acme.test") == "ada.lovelace@acme.test"
+    assert isolated("Zoë Ñúñez-Łukasz") == "Zoë Ñúñez-Łukasz"
+
+
+def test_an_override_is_kept_inside_the_value():
+    assert isolated(f"mallory{RLO}moc.evil") == f"{FSI}mallory{RLO}moc.evil{PDI}"
+
+
+def test_right_to_left_names_are_isolated_too():
+    # Hebrew and Arabic letters reorder neutral text next to them ("… שלום, linked to …").
+    assert isolated("שלום") == f"{FSI}שלום{PDI}"
+    assert isolated("مرحبا") == f"{FSI}مرحبا{PDI}"
+
+
+def test_a_stray_isolate_mark_in_the_value_cannot_close_the_isolate_early():
+    assert isolated(f"x{PDI}{RLO}y") == f"{FSI}x{RLO}y{PDI}"
