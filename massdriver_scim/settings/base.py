@@ -118,9 +118,12 @@ CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="massdriver-scim")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open when Redis is unreachable (massdriver_scim/cache.py), and never waits
+            # long for it.
+            "BACKEND": "massdriver_scim.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:

@@ -4,6 +4,7 @@ where SCIM has a place for it; the per-integration rate limit; any Unicode round
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.core.cache import cache
@@ -339,3 +340,55 @@ def test_refusals_before_authentication_are_recorded_a_bounded_number_of_times_a
     )
     assert mistaken.status_code == 401
     assert refused.filter(client_ip="198.51.100.7").count() == 1
+
+
+# ------------------------------------------------------------------ the shared cache, down or up
+
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+def _redis_cache(settings, location: str) -> None:
+    from massdriver_scim.cache import FailOpenRedisCache
+
+    FailOpenRedisCache._down_until = 0.0
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "massdriver_scim.cache.FailOpenRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "massdriver-scim-test",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+def test_with_redis_unreachable_the_idp_and_logins_still_get_through(scim, client, settings, caplog):
+    # Nothing listens on port 9 (discard): the cache is down. Counters are lost, not requests.
+    _redis_cache(settings, "redis://127.0.0.1:9/0")
+    settings.SCIM_RATE_LIMIT_PER_MINUTE = 2
+    for _ in range(4):
+        assert scim.get("/Users").status_code == 200  # unthrottled while the count is unknown
+    assert "shared cache unreachable" in caplog.text
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(user__email="ada@acme.test")
+    assert client.post("/login/", {"username": "ada@acme.test", "password": "wrong"}).status_code == 200
+    response = client.post("/login/", {"username": "ada@acme.test", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+
+
+def test_with_redis_up_the_rate_limit_counts_there(scim, settings):
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=0.5).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    _redis_cache(settings, REDIS)
+    cache.clear()
+    settings.SCIM_RATE_LIMIT_PER_MINUTE = 2
+    minute = int(time.time() // 60)
+    statuses = [scim.get("/Users").status_code for _ in range(3)]
+    if int(time.time() // 60) != minute:
+        pytest.skip("minute boundary: the window restarted")
+    assert statuses == [200, 200, 429]
+    cache.clear()
