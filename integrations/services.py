@@ -252,13 +252,18 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
 
     if role not in ("", *Role.values):
         raise ValueError(f"Unknown role {role!r}.")
-    team = (
-        Team.objects.select_for_update()
-        .filter(pk=team_id, organization_id=integration.organization_id, scim_group__isnull=False)
+    from scim.models import ScimGroup
+
+    # Locks in the order every SCIM change to a group takes them: its group, then its team (then,
+    # to check the admins, the organization). In the other order the two deadlock.
+    group = (
+        ScimGroup.objects.select_for_update(of=("self",))
+        .filter(team_id=team_id, organization_id=integration.organization_id)
         .first()
     )
-    if team is None:
+    if group is None:
         raise LookupError("No such group in this organization.")
+    team = Team.objects.select_for_update(of=("self",)).get(pk=group.team_id)
     if team.granted_role == role:
         return team
     refusal = (

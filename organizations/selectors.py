@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .models import Membership, Organization, Role, Team, TeamMembership
+from .text import isolated, shown
 
 
 def _admin_team_name() -> Subquery:
@@ -93,6 +94,21 @@ def is_sole_managing_admin(*, organization_id: int, membership_id: int) -> bool:
 _DEFAULT_INTEGRATION_NAME = re.compile(r"SCIM(?: [0-9]+)?", re.IGNORECASE)
 
 
+def integration_badge(integration) -> str:
+    """What a "Managed by" badge says for admins: "SCIM", or the integration's own name when it is
+    a default one ("SCIM", "SCIM 2"), which would only repeat the badge."""
+    if integration is not None and _DEFAULT_INTEGRATION_NAME.fullmatch(integration.name.strip()):
+        return integration.name.strip()
+    return "SCIM"
+
+
+def integration_note(integration) -> str:
+    """The integration's name beside the badge ("Okta production"), unless the badge says it."""
+    if integration is None or _DEFAULT_INTEGRATION_NAME.fullmatch(integration.name.strip()):
+        return ""
+    return integration.name
+
+
 @dataclass(frozen=True)
 class Person:
     """One row of the Members page: a membership as the admin should see it."""
@@ -141,19 +157,13 @@ class Person:
     def integration_badge(self) -> str:
         """What the admins' "Managed by" badge says: "SCIM", or the managing integration's own
         name when it is a default one ("SCIM", "SCIM 2"), which would only repeat the badge."""
-        integration = self.managing_integration
-        if integration is not None and _DEFAULT_INTEGRATION_NAME.fullmatch(integration.name.strip()):
-            return integration.name.strip()
-        return "SCIM"
+        return integration_badge(self.managing_integration)
 
     @property
     def integration_note(self) -> str:
         """The managing integration's name beside the badge ("Okta production"), unless the badge
         already says it."""
-        integration = self.managing_integration
-        if integration is None or _DEFAULT_INTEGRATION_NAME.fullmatch(integration.name.strip()):
-            return ""
-        return integration.name
+        return integration_note(self.managing_integration)
 
     @property
     def ended_at(self) -> datetime | None:
@@ -191,7 +201,7 @@ class Person:
         if self.membership.role == Role.ADMIN:
             return "own role"
         if self.admin_team:
-            return f"through team “{self.admin_team}”"
+            return f"through team “{isolated(self.admin_team)}”"
         return ""
 
 
@@ -234,7 +244,11 @@ def person_from_membership(membership: Membership) -> Person:
         name = _scim_name(scim_user)
         email = _scim_email(scim_user)
     name = (
-        name or user.full_name or (scim_user.user_name if scim_user is not None else "") or user.email or ""
+        shown(name)
+        or shown(user.full_name)
+        or (shown(scim_user.user_name) if scim_user is not None else "")
+        or user.email
+        or ""
     )
     email = email or user.email or ""
     return Person(
@@ -315,6 +329,14 @@ class TeamRow:
     def integration(self):
         group = self.scim_group
         return group.integration if group is not None else None
+
+    @property
+    def integration_badge(self) -> str:
+        return integration_badge(self.integration)
+
+    @property
+    def integration_note(self) -> str:
+        return integration_note(self.integration)
 
     @property
     def is_orphaned(self) -> bool:

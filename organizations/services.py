@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -36,14 +37,20 @@ def admin_ensure(
     """A login for `email` with an active admin membership in `organization`.
 
     Idempotent: an existing login keeps its password (someone may have changed it on purpose);
-    only a new one gets `password`. Returns the user and whether it was created.
+    a new one gets `password`, and so does an existing one that has none (a person an identity
+    provider created elsewhere): an admin who cannot sign in would manage nothing. Returns the
+    user and whether `password` was set.
     """
     user = User.objects.filter(email__iexact=email).first()
-    created = user is None
-    if created:
+    password_set = user is None
+    if user is None:
         user = User.objects.create_user(
             email, password, full_name=full_name, is_staff=staff, is_superuser=staff
         )
+    elif not user.has_usable_password():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        password_set = True
     membership, _ = Membership.objects.get_or_create(
         organization=organization, user=user, defaults={"role": Role.ADMIN}
     )
@@ -52,7 +59,7 @@ def admin_ensure(
         membership.is_active = True
         membership.deactivated_at = None
         membership.save(update_fields=["role", "is_active", "deactivated_at"])
-    return user, created
+    return user, password_set
 
 
 # ---------------------------------------------------------------------- keeping an admin
@@ -102,6 +109,12 @@ def orphaned_team_delete(*, organization: Organization, team_id: int, actor=None
     push, and one made by hand is staff's to remove. Raises LookupError for any other team."""
     from integrations.services import audit
 
+    # Its SCIM group is locked first, as every SCIM change to a group takes its locks (the group,
+    # then the team); in the other order the two deadlock. Another integration of the
+    # organization may still change the group. (By name: the scim app builds on this one.)
+    apps.get_model("scim", "ScimGroup").objects.select_for_update(of=("self",)).filter(
+        team_id=team_id, team__organization=organization
+    ).values_list("pk").first()
     row = team_get_orphaned(organization=organization, team_id=team_id)
     if row is None:
         raise LookupError("No team without an integration with this id in the organization.")
@@ -187,7 +200,9 @@ def membership_role_set(
         summary = f"Made {who} an admin of the organization."
     else:
         summary = f"Made {who} a member: no longer an admin by their own role"
-        summary += f"; still an admin through team “{person.admin_team}”." if person.admin_team else "."
+        summary += (
+            f"; still an admin through team “{isolated(person.admin_team)}”." if person.admin_team else "."
+        )
     audit(organization=organization, actor=actor, action="membership.role", summary=summary)
     return RoleChange(name=who, role=role, changed=True, admin_team=person.admin_team)
 

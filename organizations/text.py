@@ -9,6 +9,7 @@ elements that show one value alone are isolated by the style sheet (`unicode-bid
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 FIRST_STRONG_ISOLATE = "\u2068"
@@ -28,3 +29,27 @@ def isolated(value) -> str:
     if not any(unicodedata.bidirectional(char) in _REORDERING for char in text):
         return text
     return f"{FIRST_STRONG_ISOLATE}{text.translate(_ISOLATE_MARKS)}{POP_DIRECTIONAL_ISOLATE}"
+
+
+# Invisible characters that change how text around them is shown: the bidi embeddings, overrides
+# and isolates, the directional marks, and zero-width characters.
+_INVISIBLE_FORMATTING = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def with_visible_controls(text: str) -> str:
+    """`text` (an error message quoting what a client sent) with its invisible formatting
+    characters written out as <U+202E>: a message that quotes a path or value holding one must
+    read as written, and the admin troubleshooting it learns the character is there."""
+    return _INVISIBLE_FORMATTING.sub(lambda match: f"<U+{ord(match.group()):04X}>", text)
+
+
+def has_invisible_formatting(text: str) -> bool:
+    """Whether `text` holds one of those characters: no address a person signs in with does."""
+    return _INVISIBLE_FORMATTING.search(text) is not None
+
+
+def shown(text: str) -> str:
+    """`text`, or "" when nothing of it would show (only spaces and invisible characters): a name
+    like that falls back to the next one (the email), instead of an empty row with nothing to
+    click."""
+    return text if _INVISIBLE_FORMATTING.sub("", text).strip() else ""

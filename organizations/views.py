@@ -151,7 +151,7 @@ def _role_message(change: services.RoleChange, access: OrgAccess, membership_id:
         return f"Saved: {subject} an admin of {name}." if change.changed else f"{subject} already an admin."
     if change.admin_team:
         return (
-            f"Saved: {change.name}'s own role is Member; the team “{change.admin_team}” still makes "
+            f"Saved: {change.name}'s own role is Member; the team “{isolated(change.admin_team)}” still makes "
             "them an admin."
         )
     if you:

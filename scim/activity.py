@@ -9,6 +9,7 @@ import re
 import time
 
 from integrations.models import Integration
+from organizations.text import with_visible_controls
 
 from .models import RequestRecord
 from .statements import Insert
@@ -159,7 +160,8 @@ def record(request, response, *, integration: Integration, linked: bool = True) 
         failure = getattr(request, "scim_auth_failure", None)
         # 401 for a bad token, 403 for a disabled integration: both are refusals at the door.
         outcome = AUTH_FAILURES.get(failure) if response.status_code in (401, 403) and failure else None
-        outcome = outcome or error.detail
+        # An error quoting what the client sent: shown as written, invisible characters spelled out.
+        outcome = outcome or with_visible_controls(error.detail)
     else:
         outcome = getattr(request, "scim_outcome", "") or ""
     if not resource_type:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
@@ -19,12 +20,19 @@ DATABASE_UNAVAILABLE_RETRY_SECONDS = 5
 TRANSACTION_CONFLICT_SQLSTATES = {"40P01", "40001"}
 
 
-# unique_violation on the logins table (its email), or of a person's one membership of an
-# organization: a concurrent create inserted the same new login, or the same person's membership
-# here, first. The request changed nothing that stays; run again, it finds that row and goes on
-# as a sequential request would.
+# unique_violation on the logins table (its email), of a person's one membership of an
+# organization, or of a membership's one SCIM identity: a concurrent create inserted the same new
+# login, the same person's membership here, or took over the same person, first. The request
+# changed nothing that stays; run again, it finds that row and goes on as a sequential request
+# would (linking, or giving the newcomer a login of its own).
 UNIQUE_VIOLATION = "23505"
-RETRIED_UNIQUE_CONSTRAINT = "membership_org_user_unique"
+
+
+@functools.cache
+def _retried_unique_constraints() -> frozenset[str]:
+    from scim.models import ScimUser  # late: this module loads before the apps
+
+    return frozenset({"membership_org_user_unique", f"{ScimUser._meta.db_table}_membership_id_key"})
 
 
 def is_transaction_conflict(error: BaseException) -> bool:
@@ -34,12 +42,12 @@ def is_transaction_conflict(error: BaseException) -> bool:
         return True
     if sqlstate != UNIQUE_VIOLATION:
         return False
-    from organizations.models import User  # late: this module loads before the apps
+    from organizations.models import User
 
     diag = getattr(cause, "diag", None)
     return (
         getattr(diag, "table_name", None) == User._meta.db_table
-        or getattr(diag, "constraint_name", None) == RETRIED_UNIQUE_CONSTRAINT
+        or getattr(diag, "constraint_name", None) in _retried_unique_constraints()
     )
 
 

@@ -17,7 +17,7 @@ from organizations.lookups import equals_ignoring_case
 from organizations.models import Membership, Team, TeamMembership, User
 from organizations.selectors import is_sole_managing_admin
 from organizations.services import RoleRefused, keeping_an_admin, organization_lock
-from organizations.text import isolated
+from organizations.text import has_invisible_formatting, isolated
 
 from .exceptions import is_transaction_conflict
 from .models import ScimGroup, ScimUser, ScimUserValue
@@ -64,8 +64,12 @@ def _login_email(document: dict) -> str | None:
     if chosen is None and EMAIL_LIKE.match(document.get("userName") or ""):
         chosen = document["userName"]
     chosen = chosen.strip() if chosen else None
-    # A login's email column holds 254 characters (RFC 5321's limit): a longer one is no login.
-    return chosen if chosen and len(chosen) <= LOGIN_EMAIL_LENGTH and EMAIL_LIKE.match(chosen) else None
+    # A login's email column holds 254 characters (RFC 5321's limit): a longer one is no login,
+    # nor is one with invisible formatting characters (U+202E would show "evil‮gnp.exe@x.test"
+    # as another address on every page that names the person).
+    if not chosen or len(chosen) > LOGIN_EMAIL_LENGTH or has_invisible_formatting(chosen):
+        return None
+    return chosen if EMAIL_LIKE.match(chosen) else None
 
 
 def _full_name(document: dict) -> str:
@@ -274,8 +278,9 @@ def scim_user_create(*, integration: Integration, data) -> UserChange:
         return _create(integration=integration, document=document)
     except IntegrityError as error:
         if is_transaction_conflict(error):
-            # A concurrent create inserted this person's new login, or their membership here,
-            # first: the request runs again (scim.views) and finds it as a sequential one would.
+            # A concurrent create inserted this person's new login or membership here, or took
+            # the person over, first: the request runs again (scim.views) and finds that as a
+            # sequential one would.
             raise
         # A concurrent request created the same userName between our check and our insert. The
         # transaction is aborted and rolls back with this error (Bulk: to its operation's
@@ -379,7 +384,31 @@ def _describe_update(before: dict, after: dict, user_name: str) -> str:
         return f"Deactivated user {isolated(user_name)}"
     if before.get("active") is False and after.get("active") is not False:
         return f"Reactivated user {isolated(user_name)}"
-    return f"Updated user {isolated(user_name)}"
+    changed = _changed_attributes(before, after)
+    return f"Updated user {isolated(user_name)}" + (f": {changed}" if changed else "")
+
+
+SUMMARY_ATTRIBUTES = 6
+
+
+def _changed_attributes(before: dict, after: dict) -> str:
+    """The names (never the values) of the attributes an update changed, for the activity:
+    "name, emails", an extension's by their own names ("department")."""
+    names = []
+    for key in sorted(set(before) | set(after), key=str.lower):
+        old, new = before.get(key), after.get(key)
+        if old == new or key == "schemas":
+            continue
+        if key.startswith("urn:") and isinstance(old or {}, dict) and isinstance(new or {}, dict):
+            old, new = old or {}, new or {}
+            names.extend(
+                sub for sub in sorted(set(old) | set(new), key=str.lower) if old.get(sub) != new.get(sub)
+            )
+        else:
+            names.append(key)
+    shown = ", ".join(isolated(name) for name in names[:SUMMARY_ATTRIBUTES])
+    more = len(names) - SUMMARY_ATTRIBUTES
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _updated(user: ScimUser, before: dict, after: dict, integration: Integration) -> UserChange:

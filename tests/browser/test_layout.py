@@ -3,7 +3,13 @@
 import pytest
 
 from organizations.models import Role
-from tests.factories import MembershipFactory, OrganizationFactory, make_integration, make_scim_user
+from tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    make_integration,
+    make_scim_group,
+    make_scim_user,
+)
 
 PASSWORD = "correct-horse-battery"
 PHONE = {"width": 390, "height": 844}
@@ -35,6 +41,30 @@ def test_a_person_with_a_long_email_and_username_fits_a_phone(live_server, page,
         assert width <= PHONE["width"], (path, width)
     page.goto(f"{live_server.url}/o/acme/members/{person.membership_id}/")
     screenshot(page, "member-long-email-phone")
+
+
+def test_a_name_of_512_unbroken_characters_hides_no_column(live_server, page, screenshot):
+    # Found by an adversarial run: displayName "x" * 512 widened the Members table to 7,893 px
+    # inside a 1,110 px card, and the Email, Status, Role and Managed by columns were out of reach.
+    org = OrganizationFactory(name="Acme Corp", slug="acme")
+    MembershipFactory(organization=org, role=Role.ADMIN, user__email="admin@acme.test")
+    integration, _ = make_integration(org)
+    person = make_scim_user(integration, "long@acme.test", display_name="x" * 512, email="long@acme.test")
+    group = make_scim_group(integration, "G" * 512, members=[person])
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill("admin@acme.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    for path in ("/o/acme/members/", "/o/acme/teams/", f"/o/acme/integrations/{integration.public_id}/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
+        for table in page.locator("table.table").all():
+            last = table.locator("thead th").last.bounding_box()
+            card = table.locator("xpath=..").bounding_box()
+            assert last["x"] + last["width"] <= card["x"] + card["width"] + 1, path
+    assert group.team_id
+    page.goto(f"{live_server.url}/o/acme/members/")
+    screenshot(page, "members-long-name")
 
 
 # Words of table cells (not code) that the browser split across lines in the middle of letters

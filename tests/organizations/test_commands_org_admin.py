@@ -23,3 +23,19 @@ def test_demo_refuses_to_run_with_production_settings(db, settings):
     settings.SETTINGS_MODULE = "massdriver_scim.settings.production"
     with pytest.raises(CommandError, match="published password"):
         call_command("demo", "--no-serve")
+
+
+def test_org_admin_gives_a_password_to_a_login_an_identity_provider_made(db, capsys):
+    # Found by an adversarial run: the person existed with no password (an IdP created them in
+    # another organization), so the new organization's only admin could not sign in.
+    from organizations.models import User
+
+    User.objects.create_user("boss@corp.test", None)  # as SCIM creates a login: no password
+    call_command("org_admin", "--org", "brandnew", "--email", "boss@corp.test", "--create-org")
+    out = capsys.readouterr().out
+    password = out.split("change it after logging in): ")[1].splitlines()[0].strip()
+    assert User.objects.get(email="boss@corp.test").check_password(password)
+    # Run again, the password they may have changed since is kept.
+    call_command("org_admin", "--org", "brandnew", "--email", "boss@corp.test")
+    assert "its password is unchanged" in capsys.readouterr().out
+    assert User.objects.get(email="boss@corp.test").check_password(password)

@@ -1,5 +1,6 @@
 """What the Members, person and Teams pages show, and what they cost in queries."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -141,6 +142,26 @@ def test_teams_page_shows_members_role_and_idp(admin_client, org, integration, m
     assert "Admins" in body and "Book club" in body
     assert "1 active" in body
     assert "SCIM" in body and "Manual" in body
+
+
+def test_teams_page_says_which_integration_manages_a_team_once(admin_client, org):
+    # Found by a new user: a default-named integration read "SCIM SCIM" (the badge, then its name).
+    default, _ = make_integration(org)  # named "SCIM"
+    okta, _ = make_integration(org, name="Okta production")
+    make_scim_group(default, "Engineering")
+    make_scim_group(okta, "Sales")
+    body = admin_client.get(reverse("organizations:teams", args=[org.slug])).content.decode()
+    engineering = body[body.index("<strong>Engineering</strong>") :].split("</tr>")[0]
+    sales = body[body.index("<strong>Sales</strong>") :].split("</tr>")[0]
+
+    def managed_by(row):
+        cell = row.split('data-label="Managed by">')[1].split("</td>")[0]
+        return cell, " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+
+    cell, text = managed_by(engineering)
+    assert text == "SCIM"
+    assert f'href="{reverse("integrations:detail", args=[org.slug, default.public_id])}"' in cell
+    assert managed_by(sales)[1] == "SCIM Okta production"
 
 
 def test_teams_page_query_count_is_constant(admin_client, org, integration, django_assert_max_num_queries):
@@ -384,3 +405,12 @@ def test_an_orphaned_team_that_is_how_the_last_admin_holds_their_role_is_not_del
     # With another admin, it goes.
     MembershipFactory(organization=org, role=Role.ADMIN)
     assert "Team “Admins” is deleted" in admin_client.post(url, follow=True).content.decode()
+
+
+def test_a_person_whose_name_shows_nothing_is_listed_by_their_email(admin_client, org, integration):
+    # Found by an adversarial run: a displayName of zero-width spaces gave an empty row with
+    # nothing to click.
+    person = make_scim_user(integration, "zw@acme.test", display_name="\u200b\u200b", email="zw@acme.test")
+    body = admin_client.get(reverse("organizations:members", args=[org.slug])).content.decode()
+    link = reverse("organizations:member", args=[org.slug, person.membership_id])
+    assert f'<a href="{link}">zw@acme.test</a>' in body

@@ -22,3 +22,19 @@ def test_right_to_left_names_are_isolated_too():
 
 def test_a_stray_isolate_mark_in_the_value_cannot_close_the_isolate_early():
     assert isolated(f"x{PDI}{RLO}y") == f"{FSI}x{RLO}y{PDI}"
+
+
+def test_an_error_quoting_what_a_client_sent_spells_out_its_invisible_characters():
+    from organizations.text import with_visible_controls
+
+    detail = f'No match for the path emails[value eq "{RLO}zzz"].value'
+    assert with_visible_controls(detail) == 'No match for the path emails[value eq "<U+202E>zzz"].value'
+    assert with_visible_controls("a\u200bb\ufeff") == "a<U+200B>b<U+FEFF>"
+    assert with_visible_controls("Zoë, שלום") == "Zoë, שלום"  # letters are not controls
+
+
+def test_a_name_of_nothing_visible_is_no_name():
+    from organizations.text import shown
+
+    assert shown("\u200b \u200b") == "" and shown("  ") == "" and shown(RLO) == ""
+    assert shown("Ada\u200b") == "Ada\u200b"

@@ -444,6 +444,17 @@ class TestLimitsAndOwnership:
         stored = ScimUser.objects.select_related("membership__user").get(scim_id=user["id"])
         assert stored.membership.user.email is None
 
+    def test_an_email_with_a_bidi_override_is_kept_but_is_no_login(self, scim):
+        # Found by an adversarial run: "evil\u202egnp.exe@x.test" became a login, shown on every
+        # page that names the person as "eviltset.x@exe.png".
+        from scim.models import ScimUser
+
+        address = "evil\u202egnp.exe@x.test"
+        user = scim.create_user("evil", emails=[{"value": address, "primary": True}])
+        assert user["emails"][0]["value"] == address
+        stored = ScimUser.objects.select_related("membership__user").get(scim_id=user["id"])
+        assert stored.membership.user.email is None
+
     def test_the_integration_that_changes_a_person_manages_them(self, scim, other_integration_scim):
         from scim.models import ScimUser
 
@@ -470,3 +481,17 @@ def test_a_username_with_a_right_to_left_override_cannot_reorder_the_activity_en
     assert RequestRecord.objects.filter(method="PATCH").latest("id").outcome == (
         f"Deactivated user \u2068{name}\u2069"
     )
+
+
+def test_an_error_quoting_a_bidi_override_shows_it_spelled_out_on_the_activity(scim):
+    # Found by an adversarial run: the error detail echoed the PATCH path with its U+202E, and the
+    # activity showed the rest of the message backwards.
+    from scim.models import RequestRecord
+
+    user = scim.create_user("ada@acme.test")
+    path = 'emails[value eq "\u202ezzz"].value'
+    response = scim.patch(f"/Users/{user['id']}", [{"op": "replace", "path": path, "value": "x@y.test"}])
+    assert response.status_code == 400, response.content
+    assert "\u202e" in response.doc["detail"]  # the IdP gets its own path back as sent
+    outcome = RequestRecord.objects.filter(method="PATCH").latest("id").outcome
+    assert "\u202e" not in outcome and '"<U+202E>zzz"' in outcome

@@ -4,6 +4,7 @@ them would: one winner for a userName, no lost update, no lost group member."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import Counter
@@ -127,6 +128,31 @@ def test_parallel_creates_of_a_person_already_in_another_organization_all_succee
             organization=ep.integration.organization, user_name__startswith=f"e{round_}-"
         )
         assert here.count() == 6 and here.filter(membership__user__email__iexact=email).count() == 1
+
+
+@pytest.mark.parametrize("person", ["deleted identity", "member added by hand"])
+def test_parallel_creates_taking_over_one_person_all_succeed(ep, person):
+    # Found by an adversarial run: creates sharing the email of a person whose SCIM identity was
+    # deleted (a rehire), or of a member with none, each took the person over at once; the losers
+    # were told their free userName was taken. They now run again and get logins of their own.
+    from tests.factories import MembershipFactory
+
+    organization = ep.integration.organization
+    for round_ in range(4):
+        email = f"taken{round_}-{person[0]}@example.test"
+        if person == "deleted identity":
+            old = ep.call("POST", "/Users", _user(f"old{round_}", emails=[{"value": email}], externalId="E0"))
+            assert ep.call("DELETE", f"/Users/{old.doc['id']}").status_code == 204
+        else:
+            MembershipFactory(organization=organization, user__email=email)
+        bodies = [
+            _user(f"new{round_}-{person[0]}-{i}", emails=[{"value": email}], externalId=f"N{i}")
+            for i in range(4)
+        ]
+        responses = ep.parallel([("POST", "/Users", body) for body in bodies])
+        assert Counter(r.status_code for r in responses) == {201: 4}, [r.content for r in responses]
+        here = ScimUser.objects.filter(organization=organization, deleted_at__isnull=True)
+        assert here.filter(membership__user__email__iexact=email).count() == 1
 
 
 def test_parallel_creates_of_distinct_users_all_succeed(ep):
@@ -381,3 +407,56 @@ def test_a_group_change_making_someone_the_admin_while_the_idp_deactivates_them_
         assert statuses in ((200, 409), (409, 200)), [r.content for r in responses]
         outcomes[statuses] += 1
         assert managing_admins(organization_id=organization.pk).exists(), statuses
+
+
+def _at_once(*calls):
+    """Run `calls` at the same moment, each in its own thread and database connection; return
+    what each returned (or raised)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.mark.parametrize("scim_change", ["rename", "delete"])
+def test_a_group_role_changed_in_the_web_ui_while_the_idp_changes_the_group_is_no_deadlock(ep, scim_change):
+    # Found by an adversarial run: the role form locked the team, then its group; a SCIM change
+    # locks the group, then the team. The two deadlocked and the admin got an HTML 500.
+    from integrations.services import group_role_set
+    from organizations.models import Role
+
+    for round_ in range(10):
+        group = ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": f"roles-{round_}"}).doc
+        team_id = ScimGroup.objects.get(scim_id=group["id"]).team_id
+        change = {
+            "rename": (
+                "PATCH",
+                f"/Groups/{group['id']}",
+                {
+                    "schemas": [PATCH_URN],
+                    "Operations": [{"op": "replace", "path": "displayName", "value": f"renamed-{round_}"}],
+                },
+            ),
+            "delete": ("DELETE", f"/Groups/{group['id']}", None),
+        }[scim_change]
+        web, idp = _at_once(
+            functools.partial(group_role_set, integration=ep.integration, team_id=team_id, role=Role.ADMIN),
+            functools.partial(ep.call, *change),
+        )
+        # The role is set before the delete, or the group is gone by then: never an error.
+        assert not isinstance(web, Exception) or isinstance(web, LookupError), repr(web)
+        assert not isinstance(idp, Exception) and idp.status_code in (200, 204), idp

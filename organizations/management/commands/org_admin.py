@@ -31,11 +31,11 @@ class Command(BaseCommand):
             if organization is None:
                 raise CommandError(f"No organization with slug “{org}”. Pass --create-org to create it.")
         password = secrets.token_urlsafe(18)
-        user, created = admin_ensure(
+        user, password_set = admin_ensure(
             organization=organization, email=email, password=password, full_name=name
         )
         self.stdout.write(f"{email} is an admin of “{organization.name}” ({organization.slug}).")
-        if created:
+        if password_set:
             self.stdout.write(f"Password (shown once; change it after logging in): {password}")
             self.stdout.write("Change it under “Change password” in the top bar, or at /password/.")
         else:
