@@ -495,3 +495,24 @@ def test_an_error_quoting_a_bidi_override_shows_it_spelled_out_on_the_activity(s
     assert "\u202e" in response.doc["detail"]  # the IdP gets its own path back as sent
     outcome = RequestRecord.objects.filter(method="PATCH").latest("id").outcome
     assert "\u202e" not in outcome and '"<U+202E>zzz"' in outcome
+
+
+def test_an_update_says_on_the_activity_which_attributes_it_changed(scim):
+    # A new user could not tell from "Updated user jane" what the IdP had changed. The names of
+    # the attributes, never their values.
+    from scim.models import RequestRecord
+
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    user = scim.create_user("jane@acme.test", name={"givenName": "Jane"}, title="Engineer")
+    response = scim.patch(
+        f"/Users/{user['id']}",
+        [
+            {"op": "replace", "path": "name.givenName", "value": "Janet"},
+            {"op": "replace", "path": "title", "value": "CTO"},
+            {"op": "add", "path": f"{enterprise}:department", "value": "R&D"},
+        ],
+    )
+    assert response.status_code == 200, response.content
+    outcome = RequestRecord.objects.filter(method="PATCH").latest("id").outcome
+    assert outcome == "Updated user jane@acme.test: name, title, department"
+    assert "Janet" not in outcome and "CTO" not in outcome
