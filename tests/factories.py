@@ -75,7 +75,7 @@ def make_scim_user(
     from scim.storage import write_user_values
 
     organization = integration.organization
-    user = User.objects.create_user(email or None, full_name=display_name)
+    user = User.objects.create_user(email or None, full_name=display_name[:255])  # as the service keeps it
     membership = Membership.objects.create(organization=organization, user=user, is_active=active)
     scim_user = ScimUser.objects.create(
         organization=organization,
