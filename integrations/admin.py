@@ -34,14 +34,11 @@ class IntegrationAdminForm(forms.ModelForm):
     def clean_name(self) -> str:
         # The same rule as the web UI: names tell an organization's integrations apart.
         name = (self.cleaned_data.get("name") or "").strip()
-        if not name:
-            raise forms.ValidationError("An integration needs a name.")
-        if services.integration_name_taken(
+        problem = services.integration_name_problem(
             organization=self.instance.organization, name=name, exclude_pk=self.instance.pk
-        ):
-            raise forms.ValidationError(
-                f"Another integration of this organization is already named “{name}”."
-            )
+        )
+        if problem:
+            raise forms.ValidationError(problem)
         return name
 
 

@@ -33,15 +33,15 @@ class _NamedForm(forms.Form):
         self.exclude_pk = exclude_pk
 
     def clean_name(self) -> str:
-        from .services import integration_name_taken
+        from .services import integration_name_problem
 
         name = self.cleaned_data["name"]
-        if name and integration_name_taken(
-            organization=self.organization, name=name, exclude_pk=self.exclude_pk
-        ):
-            raise forms.ValidationError(
-                f"Another integration is already named “{name}”. Choose another name."
+        if name and (
+            problem := integration_name_problem(
+                organization=self.organization, name=name, exclude_pk=self.exclude_pk
             )
+        ):
+            raise forms.ValidationError(problem)
         return name
 
 

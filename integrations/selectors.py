@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from organizations.models import Organization
+from organizations.text import with_visible_controls
 
 from . import explanations
 from .models import AuditEvent, Integration, IntegrationToken
@@ -129,7 +130,8 @@ class ActivityRow:
 def _display_path(path: str) -> str:
     # The API records the full path; the admin reads it relative to the endpoint URL they pasted.
     # Decoded, so a filter reads as the IdP wrote it: userName eq "a@b.c", not %22a%40b.c%22.
-    return unquote(_SCIM_PREFIX.sub("", path, count=1)) or "/"
+    # Invisible characters are spelled out (<U+202E>): the path is what the client sent.
+    return with_visible_controls(unquote(_SCIM_PREFIX.sub("", path, count=1))) or "/"
 
 
 def _person_q(*, organization: Organization, person: str) -> Q:

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from organizations.models import Organization
 from organizations.services import keeping_an_admin
-from organizations.text import isolated
+from organizations.text import has_invisible_formatting, isolated
 from organizations.timestamps import format_timestamp
+from organizations.transactions import atomic_retrying
 
 from .models import AuditEvent, AuthType, Integration, IntegrationToken
 from .tokens import generate_token
@@ -58,15 +59,29 @@ def integration_name_taken(*, organization: Organization, name: str, exclude_pk:
     return others.exists()
 
 
-def _clean_name(*, organization: Organization, name: str, exclude_pk: int | None = None) -> str:
+def integration_name_problem(*, organization: Organization, name: str, exclude_pk: int | None = None) -> str:
+    """Why `name` cannot name an integration of the organization, in words for the admin, or ""
+    (the web form, Django admin and the services ask the same)."""
     name = (name or "").strip()
     if not name:
-        raise ValueError("An integration needs a name.")
+        return "An integration needs a name."
     if len(name) > Integration._meta.get_field("name").max_length:
-        raise ValueError("That name is too long.")
+        return "That name is too long."
+    if has_invisible_formatting(name):
+        return (
+            "A name can't hold invisible formatting characters (such as U+202E, which shows the "
+            "text after it backwards)."
+        )
     if integration_name_taken(organization=organization, name=name, exclude_pk=exclude_pk):
-        raise ValueError(f"Another integration of this organization is already named “{name}”.")
-    return name
+        return f"Another integration is already named “{isolated(name)}”. Choose another name."
+    return ""
+
+
+def _clean_name(*, organization: Organization, name: str, exclude_pk: int | None = None) -> str:
+    problem = integration_name_problem(organization=organization, name=name, exclude_pk=exclude_pk)
+    if problem:
+        raise ValueError(problem)
+    return name.strip()
 
 
 @transaction.atomic
@@ -91,9 +106,22 @@ def integration_create(
         integration=integration,
         actor=created_by,
         action="integration.created",
-        summary=f"Created SCIM integration “{integration.name}” with {AuthType(auth_type).label} authentication.",
+        summary=f"Created SCIM integration “{isolated(integration.name)}” with {AuthType(auth_type).label} authentication.",
     )
     return integration, raw
+
+
+def _hold(integration: Integration, *, deleting: bool = False) -> None:
+    """Lock the integration's row for the change about to be made to it. A change and a deletion
+    of the integration then wait for each other instead of one failing as it commits (the
+    database checks references to a deleted row then: an HTML 500 for the admin). The deletion
+    takes the row FOR UPDATE; other changes FOR NO KEY UPDATE; the IdP's writes FOR KEY SHARE
+    (scim.views), which only a deletion waits for. Raises Integration.DoesNotExist when the
+    integration was deleted meanwhile."""
+    rows = Integration.objects.filter(pk=integration.pk)
+    rows = rows.select_for_update() if deleting else rows.select_for_update(no_key=True)
+    if rows.values_list("pk").first() is None:
+        raise Integration.DoesNotExist("This integration was deleted.")
 
 
 def _issue_token(*, integration: Integration, created_by=None) -> str:
@@ -104,11 +132,12 @@ def _issue_token(*, integration: Integration, created_by=None) -> str:
     return token.raw
 
 
-@transaction.atomic
+@atomic_retrying
 def token_rotate(
     *, integration: Integration, actor=None, staff: bool = False, grace: timedelta = timedelta(0)
 ) -> str:
     """Issue a new token; the current ones stop working now, or when `grace` has passed."""
+    _hold(integration)
     now = timezone.now()
     ends = now + grace
     IntegrationToken.objects.filter(integration=integration, revoked_at__isnull=True).update(revoked_at=ends)
@@ -126,8 +155,9 @@ def token_rotate(
     return raw
 
 
-@transaction.atomic
+@atomic_retrying
 def token_revoke(*, token: IntegrationToken, actor=None, staff: bool = False) -> None:
+    _hold(token.integration)
     now = timezone.now()
     if token.revoked_at is None or token.revoked_at > now:
         token.revoked_at = now
@@ -142,10 +172,11 @@ def token_revoke(*, token: IntegrationToken, actor=None, staff: bool = False) ->
     )
 
 
-@transaction.atomic
+@atomic_retrying
 def integration_set_enabled(
     *, integration: Integration, enabled: bool, actor=None, staff: bool = False
 ) -> None:
+    _hold(integration)
     integration.status = Integration.Status.ACTIVE if enabled else Integration.Status.DISABLED
     integration.save(update_fields=["status"])
     audit(
@@ -160,11 +191,12 @@ def integration_set_enabled(
     )
 
 
-@transaction.atomic
+@atomic_retrying
 def integration_delete(*, integration: Integration, actor=None, staff: bool = False) -> None:
     """Delete the integration and its tokens. The people and teams it manages stay, managed by no
     integration (ScimUser/ScimGroup.integration become NULL) until another integration of the
     organization writes them."""
+    _hold(integration, deleting=True)
     organization = integration.organization
     name = integration.name
     audit(
@@ -178,10 +210,11 @@ def integration_delete(*, integration: Integration, actor=None, staff: bool = Fa
     integration.delete()
 
 
-@transaction.atomic
+@atomic_retrying
 def integration_rename(*, integration: Integration, name: str, actor=None, staff: bool = False) -> None:
     """Rename the integration, audited. Raises ValueError for an empty name or one another
     integration of the organization already has."""
+    _hold(integration)
     old = integration.name
     name = _clean_name(organization=integration.organization, name=name, exclude_pk=integration.pk)
     if old == name:
@@ -198,10 +231,12 @@ def integration_rename(*, integration: Integration, name: str, actor=None, staff
     )
 
 
+@atomic_retrying
 def integration_set_response_media_type(
     *, integration: Integration, media_type: str, actor=None, staff: bool = False
 ) -> None:
     """Choose what answers are sent as when the IdP states no preference, audited."""
+    _hold(integration)
     if media_type not in Integration.ResponseMediaType.values:
         raise ValueError(f"Unknown media type {media_type!r}.")
     if integration.response_media_type == media_type:
@@ -244,7 +279,7 @@ def integration_touch(
         IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
-@transaction.atomic
+@atomic_retrying
 def group_role_set(*, integration: Integration, team_id: int, role: str, actor=None):
     """Map one of the integration's groups to a role in the organization: its members hold that
     role for as long as the IdP keeps them in the group. Returns the team."""
@@ -254,6 +289,7 @@ def group_role_set(*, integration: Integration, team_id: int, role: str, actor=N
         raise ValueError(f"Unknown role {role!r}.")
     from scim.models import ScimGroup
 
+    _hold(integration)
     # Locks in the order every SCIM change to a group takes them: its group, then its team (then,
     # to check the admins, the organization). In the other order the two deadlock.
     group = (

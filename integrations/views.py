@@ -9,6 +9,7 @@ to it) finds nothing; the response is never cached.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.conf import settings
@@ -63,6 +64,20 @@ def _pop_token(request: HttpRequest, integration: Integration) -> dict | None:
     if stashed.get("integration") != integration.public_id:
         return None
     return stashed
+
+
+def _gone_is_404(view):
+    """An integration deleted while this request was on its way (another admin, another tab) is a
+    404, like one that never existed (the services raise Integration.DoesNotExist)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Integration.DoesNotExist:
+            raise Http404("No such integration.") from None
+
+    return wrapper
 
 
 def _integration_or_404(access: OrgAccess, public_id: str) -> Integration:
@@ -203,6 +218,7 @@ def audit_trail(request: HttpRequest, access: OrgAccess) -> HttpResponse:
 
 @require_POST
 @org_member_required(admin=True)
+@_gone_is_404
 def token_rotate(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
     integration = _integration_or_404(access, public_id)
     form = TokenRotateForm(request.POST)
@@ -217,6 +233,7 @@ def token_rotate(request: HttpRequest, access: OrgAccess, public_id: str) -> Htt
 
 @require_POST
 @org_member_required(admin=True)
+@_gone_is_404
 def token_revoke(request: HttpRequest, access: OrgAccess, public_id: str, token_id: int) -> HttpResponse:
     integration = _integration_or_404(access, public_id)
     token = get_object_or_404(
@@ -233,6 +250,7 @@ def token_revoke(request: HttpRequest, access: OrgAccess, public_id: str, token_
 
 @require_POST
 @org_member_required(admin=True)
+@_gone_is_404
 def integration_set_enabled(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
     integration = _integration_or_404(access, public_id)
     enabled = request.POST.get("enabled") == "1"
@@ -248,6 +266,7 @@ def integration_set_enabled(request: HttpRequest, access: OrgAccess, public_id: 
 
 @require_http_methods(["GET", "POST"])
 @org_member_required(admin=True)
+@_gone_is_404
 def integration_delete(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
     integration = _integration_or_404(access, public_id)
     if request.method == "POST":
@@ -267,6 +286,7 @@ def integration_delete(request: HttpRequest, access: OrgAccess, public_id: str) 
 
 @require_POST
 @org_member_required(admin=True)
+@_gone_is_404
 def integration_rename(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
     integration = _integration_or_404(access, public_id)
     form = IntegrationRenameForm(request.POST, organization=access.organization, exclude_pk=integration.pk)
@@ -283,6 +303,7 @@ def integration_rename(request: HttpRequest, access: OrgAccess, public_id: str) 
 
 @require_POST
 @org_member_required(admin=True)
+@_gone_is_404
 def integration_answers(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
     integration = _integration_or_404(access, public_id)
     try:
@@ -311,6 +332,7 @@ def _detail_url(access: OrgAccess, integration: Integration, *, anchor: str) -> 
 
 @require_POST
 @org_member_required(admin=True)
+@_gone_is_404
 def group_role(request: HttpRequest, access: OrgAccess, public_id: str, team_id: int) -> HttpResponse:
     """Map an IdP group to a role in the organization (or remove the mapping). The confirmation
     is shown in the Groups and roles card itself, where the page scrolls back to: at the top of

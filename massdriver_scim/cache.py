@@ -1,7 +1,7 @@
 """The shared cache, when Redis serves it, fails open.
 
 Only counters live there (the SCIM rate limit, refusals recorded, failed logins). If Redis is
-unreachable, refusing every IdP request and every login would turn a lost counter into an outage
+unreachable or refuses commands, refusing every IdP request and every login would turn a lost counter into an outage
 of provisioning and of the web UI; so each operation that cannot reach Redis is logged and
 answered as an empty cache would answer it: nothing counted yet, nothing locked. Requests go on
 unthrottled until Redis is back. After a failure the cache is not asked again for a few seconds,
@@ -13,12 +13,13 @@ import logging
 import time
 
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# Unreachable, hanging, or refusing commands (out of memory, a read-only replica after a
+# failover, not Redis at all): every error of the client, and of the socket under it.
+UNREACHABLE = (RedisError, OSError)
 RETRY_AFTER_SECONDS = 5.0
 
 

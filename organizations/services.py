@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from .models import Membership, Organization, Role, Team, User
 from .selectors import is_sole_managing_admin, managing_admins, person_get, team_get_orphaned
 from .text import isolated
+from .transactions import atomic_retrying
 
 
 def organization_name_from_slug(slug: str) -> str:
@@ -41,6 +42,7 @@ def admin_ensure(
     provider created elsewhere): an admin who cannot sign in would manage nothing. Returns the
     user and whether `password` was set.
     """
+    email = email.strip()  # as typed on a command line: " boss@acme.test " is that login
     user = User.objects.filter(email__iexact=email).first()
     password_set = user is None
     if user is None:
@@ -100,7 +102,7 @@ def keeping_an_admin(*, organization_id: int, team_id: int, refusal: str):
         raise RoleRefused(refusal)
 
 
-@transaction.atomic
+@atomic_retrying
 def orphaned_team_delete(*, organization: Organization, team_id: int, actor=None) -> str:
     """Delete a team whose IdP integration was deleted, with its memberships (never its people),
     and record it in the audit trail. Returns the team's name.
@@ -155,7 +157,7 @@ class RoleChange:
     admin_team: str = ""  # a team that makes them an admin whatever their own role
 
 
-@transaction.atomic
+@atomic_retrying
 def membership_role_set(
     *, organization: Organization, membership_id: int, role: str, actor=None
 ) -> RoleChange:

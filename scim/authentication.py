@@ -89,6 +89,24 @@ def _token_with_integration(digest: str) -> IntegrationToken | None:
     return token
 
 
+def hold_integration(integration: Integration) -> None:
+    """In a change's transaction: lock the integration's row FOR KEY SHARE, so that deleting it
+    waits for the change to commit (its rows reference the integration); a change that comes
+    after the deletion is refused like any request with a token of a deleted integration. Changes
+    of one integration don't wait for each other."""
+    with connection.cursor() as cursor:
+        cursor.execute(_hold_sql(), [integration.pk])
+        if cursor.fetchone() is None:
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN)
+
+
+@cache
+def _hold_sql() -> str:
+    quote = connection.ops.quote_name
+    lock = " FOR KEY SHARE" if connection.features.has_select_for_update else ""
+    return f"SELECT 1 FROM {quote(Integration._meta.db_table)} WHERE {quote('id')} = %s{lock}"
+
+
 def bearer_token(header: str) -> str | None:
     parts = header.split(None, 1)  # any whitespace after the scheme (RFC 6750 allows one or more spaces)
     if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():

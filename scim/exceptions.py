@@ -10,6 +10,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from organizations.transactions import CONFLICT_SQLSTATES
+
 from .protocol.errors import INVALID_SYNTAX, INVALID_VALUE, ScimError
 
 logger = logging.getLogger(__name__)
@@ -17,7 +19,7 @@ logger = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE_RETRY_SECONDS = 5
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction changed nothing and
 # can simply run again.
-TRANSACTION_CONFLICT_SQLSTATES = {"40P01", "40001"}
+TRANSACTION_CONFLICT_SQLSTATES = CONFLICT_SQLSTATES
 
 
 # unique_violation on the logins table (its email), of a person's one membership of an

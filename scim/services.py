@@ -465,7 +465,7 @@ def scim_user_delete(
     """Soft delete: access ends and the resource leaves the SCIM view; nothing is erased."""
     # The person's groups are locked before the person, in the order a group's member add takes
     # them (the group, then its joining members): the two wait for each other, never deadlock.
-    list(
+    locked = set(
         ScimGroup.objects.filter(
             organization_id=integration.organization_id,
             team__team_memberships__membership__scim_user__scim_id=scim_id,
@@ -484,14 +484,14 @@ def scim_user_delete(
     user.integration = integration
     user.save(update_fields=["deleted_at", "active", "last_modified", "version", "integration"])
     _set_membership_active(user.membership, False, can_sign_in=getattr(user, "can_sign_in", None))
-    left = _leave_scim_groups(user)
+    left = _leave_scim_groups(user, locked=locked)
     teams = f"; removed from {_plural(left, 'group')}" if left else ""
     return UserChange(
         user=user, summary=f"Deleted user {isolated(user.user_name)} (access ended; records kept{teams})"
     )
 
 
-def _leave_scim_groups(user: ScimUser) -> int:
+def _leave_scim_groups(user: ScimUser, *, locked: set[int]) -> int:
     """A deleted user leaves the SCIM view, so it leaves the groups that reference it too (RFC 7644
     section 3.6): otherwise its teams would still list it, and a later re-create would silently
     bring back memberships — and roles — the IdP has not pushed again. The activity record keeps
@@ -506,6 +506,17 @@ def _leave_scim_groups(user: ScimUser) -> int:
     )
     if not group_ids:
         return 0
+    joined_meanwhile = sorted(set(group_ids) - locked)
+    if joined_meanwhile:
+        # An add committed between locking the person's groups and locking the person (adds wait
+        # for the person from then on). Those groups are locked now, before anything in them is
+        # changed, so the change waits for whoever holds them instead of deadlocking with them.
+        list(
+            ScimGroup.objects.filter(pk__in=joined_meanwhile)
+            .order_by("pk")
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)
+        )
     memberships.delete()
     ScimGroup.objects.filter(pk__in=group_ids).update(version=F("version") + 1, last_modified=timezone.now())
     return len(group_ids)
@@ -538,7 +549,7 @@ class Members:
         """What the activity says about the ids that were left out, or ""."""
         if not self.unknown:
             return ""
-        shown = ", ".join(self.unknown[:5]) + (
+        shown = ", ".join(isolated(value) for value in self.unknown[:5]) + (
             f" and {len(self.unknown) - 5} more" if len(self.unknown) > 5 else ""
         )
         return f"; skipped {_plural(len(self.unknown), 'member id')} that no user here has: {shown}"

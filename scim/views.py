@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.functional import cached_property
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +16,7 @@ from integrations.selectors import scim_base_url
 from integrations.services import integration_touch
 
 from . import activity, bulk, selectors, services
-from .authentication import HasIntegration, IntegrationTokenAuthentication
+from .authentication import HasIntegration, IntegrationTokenAuthentication, hold_integration
 from .content import (
     PlainJSONParser,
     PlainJSONRenderer,
@@ -127,11 +127,17 @@ class ScimView(APIView):
         IdP's traffic: a lookup before every create)."""
         if self.reads_only or request.method in ("GET", "HEAD"):
             response = work()
-            activity.record(request, response, integration=self.integration)
+            try:
+                activity.record(request, response, integration=self.integration)
+            except IntegrityError:
+                pass  # the integration was deleted meanwhile, and its activity with it
             request.scim_recorded = True
         else:
 
             def recorded():
+                # The integration stays until this change commits (its deletion waits), or this
+                # request learns it is gone, instead of failing as it commits.
+                hold_integration(self.integration)
                 response = work()
                 activity.record(request, response, integration=self.integration)
                 return response

@@ -11,6 +11,8 @@ from tests.factories import (
     make_scim_user,
 )
 
+WIDEST = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 1300)
+  .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))"""
 PASSWORD = "correct-horse-battery"
 PHONE = {"width": 390, "height": 844}
 LONG = "firstname.middlename.lastname.with.a.very.long.department.suffix@subsidiary.example-company.test"
@@ -55,9 +57,14 @@ def test_a_name_of_512_unbroken_characters_hides_no_column(live_server, page, sc
     page.get_by_label("Email").fill("admin@acme.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    for path in ("/o/acme/members/", "/o/acme/teams/", f"/o/acme/integrations/{integration.public_id}/"):
+    for path in (
+        "/o/acme/members/",
+        f"/o/acme/members/{person.membership_id}/",
+        "/o/acme/teams/",
+        f"/o/acme/integrations/{integration.public_id}/",
+    ):
         page.goto(f"{live_server.url}{path}")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, (path, page.evaluate(WIDEST))
         for table in page.locator("table.table").all():
             last = table.locator("thead th").last.bounding_box()
             card = table.locator("xpath=..").bounding_box()
@@ -65,6 +72,13 @@ def test_a_name_of_512_unbroken_characters_hides_no_column(live_server, page, sc
     assert group.team_id
     page.goto(f"{live_server.url}/o/acme/members/")
     screenshot(page, "members-long-name")
+    page.set_viewport_size(PHONE)
+    for path in ("/o/acme/members/", f"/o/acme/members/{person.membership_id}/", "/o/acme/teams/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+            path,
+            page.evaluate(WIDEST),
+        )
 
 
 # Words of table cells (not code) that the browser split across lines in the middle of letters

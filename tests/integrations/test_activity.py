@@ -503,3 +503,11 @@ def test_audit_trail_empty_state(admin_client, org):
 
 def test_integration_page_links_to_the_audit_trail(admin_client, org, integration):
     assert audit_url(org) in admin_client.get(detail_url(integration)).content.decode()
+
+
+def test_a_request_path_holding_a_bidi_override_reads_as_sent(admin_client, integration, scim):
+    # Found by an adversarial run: filter=userName eq "\u202egnp.exe" showed as `""exe.png`.
+    assert scim.get('/Users?filter=userName eq "%E2%80%AEgnp.exe"').status_code == 200
+    page = admin_client.get(detail_url(integration)).content.decode()
+    assert 'GET /Users?filter=userName eq "&lt;U+202E&gt;gnp.exe"' in page.replace("&quot;", '"')
+    assert "\u202e" not in page

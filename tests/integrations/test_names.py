@@ -136,3 +136,13 @@ def test_an_admin_chooses_application_json_answers_and_it_is_audited(admin_clien
     assert "Not saved" in refused.content.decode()
     integration.refresh_from_db()
     assert integration.response_media_type == Integration.ResponseMediaType.JSON
+
+
+def test_a_name_with_a_bidi_override_is_refused_with_the_reason(admin_client, org):
+    # Found by an adversarial run: "Okta \u202enoitcudorp" read backwards in the audit trail.
+    with pytest.raises(ValueError, match="invisible formatting characters"):
+        integration_create(organization=org, name="Okta \u202enoitcudorp")
+    url = reverse("integrations:create", args=[org.slug])
+    page = admin_client.post(url, {"auth_type": "token", "name": "Okta \u202enoitcudorp"}).content.decode()
+    assert "can&#x27;t hold invisible formatting characters" in page
+    assert not Integration.objects.filter(organization=org).exists()

@@ -39,3 +39,12 @@ def test_org_admin_gives_a_password_to_a_login_an_identity_provider_made(db, cap
     call_command("org_admin", "--org", "brandnew", "--email", "boss@corp.test")
     assert "its password is unchanged" in capsys.readouterr().out
     assert User.objects.get(email="boss@corp.test").check_password(password)
+
+
+def test_org_admin_finds_an_existing_login_typed_with_spaces_and_another_case(db, capsys):
+    # Found by an adversarial run: " plain0@x.test " crashed on the logins' unique email.
+    call_command("org_admin", "--org", "acme", "--email", "plain0@x.test", "--create-org")
+    capsys.readouterr()
+    call_command("org_admin", "--org", "acme", "--email", " Plain0@X.test ")
+    assert "its password is unchanged" in capsys.readouterr().out
+    assert Membership.objects.filter(organization__slug="acme").count() == 1

@@ -510,3 +510,19 @@ def test_an_unchanged_put_keeps_the_version_and_says_so(scim, people):
     response = ok(scim.put(f"/Groups/{group['id']}", body))
     assert response.doc["meta"]["version"] == group["meta"]["version"]
     assert RequestRecord.objects.filter(method="PUT").latest("id").outcome == "No change to group same"
+
+
+def test_skipped_member_ids_cannot_reorder_the_activity_entry(scim):
+    # Found by an adversarial run: skipped ids "\u202eTNEDISERP-ECIV si" and "zzz" read
+    # "… no user here has: zzz ,is VICE-PRESIDENT".
+    from scim.models import RequestRecord
+
+    group = scim.create_group("Staff")
+    odd = "\u202eTNEDISERP-ECIV si"
+    response = scim.patch(
+        f"/Groups/{group['id']}",
+        [{"op": "add", "path": "members", "value": [{"value": odd}, {"value": "zzz"}]}],
+    )
+    assert response.status_code in (200, 204), response.content
+    outcome = RequestRecord.objects.filter(method="PATCH").latest("id").outcome
+    assert outcome.endswith(f"no user here has: \u2068{odd}\u2069, zzz")

@@ -165,5 +165,6 @@ def test_deactivating_a_person_who_is_no_admin_asks_nothing_about_admins(scim):
     assert response.status_code == 200 and response.doc["active"] is False
     sqls = [q["sql"] for q in captured.captured_queries]
     assert not any('FROM "organizations_membership"' in sql for sql in sqls), sqls  # no scan for admins
-    # token, the user (with groups and roles, locked), its update, its membership's update, activity
-    assert len([sql for sql in sqls if "SAVEPOINT" not in sql]) == 5
+    # token, the integration held (its deletion waits), the user (with groups and whether they can
+    # sign in, locked), its update, its membership's update, activity
+    assert len([sql for sql in sqls if "SAVEPOINT" not in sql]) == 6

@@ -460,3 +460,120 @@ def test_a_group_role_changed_in_the_web_ui_while_the_idp_changes_the_group_is_n
         # The role is set before the delete, or the group is gone by then: never an error.
         assert not isinstance(web, Exception) or isinstance(web, LookupError), repr(web)
         assert not isinstance(idp, Exception) and idp.status_code in (200, 204), idp
+
+
+@pytest.mark.parametrize("other", ["scim group patch", "scim user patch", "token rotation", "group role"])
+def test_deleting_an_integration_while_it_is_used_fails_neither(ep, other):
+    # Found by an adversarial run: the database checks references to the deleted integration when
+    # a transaction commits, so whichever committed second failed there: an HTML 500 for the
+    # admin, a SCIM 500 for the IdP. The integration's row is now held by each change, and its
+    # deletion waits for them; a change after the deletion is refused like a revoked token (401)
+    # or finds the integration gone (the web pages answer 404).
+    from integrations.models import Integration
+    from integrations.services import group_role_set, integration_delete, token_rotate
+    from organizations.models import Role
+
+    for round_ in range(8):
+        integration, token = integration_create(organization=ep.integration.organization)
+        second = Endpoint.__new__(Endpoint)
+        second.integration, second.token = integration, token
+        second.base = f"/scim/v2/{integration.public_id}"
+        user = second.call("POST", "/Users", _user(f"del{round_}-{other[:5]}@example.test")).doc
+        group = second.call(
+            "POST", "/Groups", {"schemas": [GROUP_URN], "displayName": f"del-{round_}-{other}"}
+        ).doc
+        rename = {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "x"}],
+        }
+        title = {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "title", "value": "CTO"}]}
+        team_id = ScimGroup.objects.get(scim_id=group["id"]).team_id
+        change = {
+            "scim group patch": functools.partial(second.call, "PATCH", f"/Groups/{group['id']}", rename),
+            "scim user patch": functools.partial(second.call, "PATCH", f"/Users/{user['id']}", title),
+            "token rotation": functools.partial(token_rotate, integration=integration),
+            "group role": functools.partial(
+                group_role_set, integration=integration, team_id=team_id, role=Role.MEMBER
+            ),
+        }[other]
+        deleted, changed = _at_once(functools.partial(integration_delete, integration=integration), change)
+        assert deleted is None, repr(deleted)
+        assert not Integration.objects.filter(pk=integration.pk).exists()
+        if other.startswith("scim"):
+            assert not isinstance(changed, Exception) and changed.status_code in (200, 401), changed
+        else:
+            assert not isinstance(changed, Exception) or isinstance(changed, Integration.DoesNotExist), repr(
+                changed
+            )
+        # What the IdP provisioned stays, managed by no integration.
+        assert ScimUser.objects.filter(scim_id=user["id"], integration__isnull=True).exists()
+
+
+def test_deletes_racing_member_adds_and_role_saves_give_no_error(ep):
+    # Found by an adversarial run: a user DELETE locked the person's groups, then the person; an
+    # add committing in between put the person in a group the DELETE then changed without having
+    # locked it first: deadlocks, and the web role form waiting in that queue answered HTML 500.
+    from integrations.services import group_role_set
+    from organizations.models import Role
+
+    for round_ in range(6):
+        users = [
+            ep.call("POST", "/Users", _user(f"race{round_}-{i}@example.test")).doc["id"] for i in range(5)
+        ]
+        groups = [
+            ep.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": f"race-{round_}-{g}"}).doc[
+                "id"
+            ]
+            for g in range(3)
+        ]
+        teams = dict(ScimGroup.objects.filter(scim_id__in=groups).values_list("scim_id", "team_id"))
+        add = {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": u} for u in users]}],
+        }
+        calls = [functools.partial(ep.call, "DELETE", f"/Users/{u}") for u in users]
+        calls += [functools.partial(ep.call, "PATCH", f"/Groups/{g}", add) for g in groups]
+        calls += [
+            functools.partial(group_role_set, integration=ep.integration, team_id=teams[g], role=Role.MEMBER)
+            for g in groups
+        ]
+        results = _at_once(*calls)
+        assert not any(isinstance(r, Exception) for r in results), [
+            r for r in results if isinstance(r, Exception)
+        ]
+        scim = results[: len(users) + len(groups)]
+        assert all(r.status_code < 500 for r in scim), [(r.status_code, r.content) for r in scim]
+        # Deleted people are in no group, whichever came first.
+        assert not TeamMembership.objects.filter(membership__scim_user__scim_id__in=users).exists()
+
+
+def test_a_web_change_picked_as_a_deadlock_victim_runs_again(ep):
+    # The web pages' changes run again when PostgreSQL aborts them for their timing, as the SCIM
+    # views' do; an admin's click that met an IdP's burst is applied, not an error page.
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from organizations.models import Team
+    from organizations.transactions import atomic_retrying
+
+    organization = ep.integration.organization
+    first, second = (Team.objects.create(organization=organization, name=name) for name in ("a", "b"))
+    in_both = threading.Barrier(2)
+    attempts = Counter()
+
+    @atomic_retrying
+    def change(one, other, who):
+        attempts[who] += 1
+        Team.objects.select_for_update().filter(pk=one).first()
+        if attempts[who] == 1:
+            in_both.wait(timeout=10)  # each holds one row and wants the other's: a deadlock
+        Team.objects.select_for_update().filter(pk=other).first()
+        Team.objects.filter(pk=one).update(name=Concat(F("name"), Value(who)))
+
+    results = _at_once(
+        functools.partial(change, first.pk, second.pk, "x"),
+        functools.partial(change, second.pk, first.pk, "y"),
+    )
+    assert results == [None, None], results
+    assert sorted(attempts.values()) == [1, 2]  # the victim ran again
+    assert {Team.objects.get(pk=first.pk).name, Team.objects.get(pk=second.pk).name} == {"ax", "by"}

@@ -392,3 +392,29 @@ def test_with_redis_up_the_rate_limit_counts_there(scim, settings):
         pytest.skip("minute boundary: the window restarted")
     assert statuses == [200, 200, 429]
     cache.clear()
+
+
+def test_with_redis_refusing_writes_the_idp_and_logins_still_get_through(scim, client, settings):
+    # Found by an adversarial run: a Redis that answers but refuses writes (out of memory, a
+    # read-only replica after a failover) made every SCIM request and login a 500.
+    from unittest import mock
+
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=0.5).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    _redis_cache(settings, REDIS)
+    settings.SCIM_RATE_LIMIT_PER_MINUTE = 2
+    refused = redis.exceptions.ReadOnlyError("You can't write against a read only replica.")
+    # The server's own refusal, as the client library reports it (the test must not reconfigure
+    # the shared Redis of the machine).
+    with mock.patch.object(redis.Redis, "execute_command", side_effect=refused):
+        for _ in range(3):
+            assert scim.get("/Users").status_code == 200
+        from tests.factories import MembershipFactory
+
+        MembershipFactory(user__email="ada@acme.test")
+        response = client.post("/login/", {"username": "ada@acme.test", "password": "correct-horse-battery"})
+        assert response.status_code == 302
