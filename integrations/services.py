@@ -207,6 +207,14 @@ def integration_delete(*, integration: Integration, actor=None, staff: bool = Fa
         action="integration.deleted",
         summary=f"Deleted SCIM integration “{isolated(name)}”; its users and groups stay in the organization.",
     )
+    # Its people and groups are released with a condition, not by the ids the deletion would
+    # collect first: a person or group that another integration of the organization takes over
+    # meanwhile (its write commits between the two) stays that integration's, instead of being
+    # released too and shown as orphaned.
+    from scim.models import ScimGroup, ScimUser
+
+    for model in (ScimUser, ScimGroup):
+        model.objects.filter(integration=integration).update(integration=None)
     integration.delete()
 
 

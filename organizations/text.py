@@ -16,10 +16,11 @@ FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
 
 # Bidirectional classes that can reorder the text around a value: explicit embeddings, overrides
-# and isolates, and right-to-left letters.
-_REORDERING = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "R", "AL"})
-# Isolate marks inside the value are dropped first: a stray PDI there would close our isolate early.
-_ISOLATE_MARKS = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))
+# and isolates, right-to-left letters, and paragraph separators (U+2029, which ends an isolate).
+_REORDERING = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "R", "AL", "B"})
+# Inside the value, isolate marks are dropped (a stray PDI would close our isolate early) and line
+# and paragraph separators become spaces (a paragraph break ends it).
+_ISOLATE_MARKS = {**dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069")), 0x2028: " ", 0x2029: " "}
 
 
 def isolated(value) -> str:
@@ -32,8 +33,8 @@ def isolated(value) -> str:
 
 
 # Invisible characters that change how text around them is shown: the bidi embeddings, overrides
-# and isolates, the directional marks, and zero-width characters.
-_INVISIBLE_FORMATTING = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# and isolates, the directional marks, zero-width characters, and line and paragraph separators.
+_INVISIBLE_FORMATTING = re.compile("[\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def with_visible_controls(text: str) -> str:

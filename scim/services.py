@@ -252,9 +252,9 @@ def _check_group_lengths(document: dict, members: list[dict] | None = None) -> N
 
 
 def _uniqueness_error(user_name: str) -> ScimError:
-    return conflict(
-        f"userName '{isolated(user_name)}' is already taken by another user in this organization."
-    )
+    # Error details quote the IdP's value as it sent it; the activity spells out any invisible
+    # characters in them (activity.record).
+    return conflict(f"userName '{user_name}' is already taken by another user in this organization.")
 
 
 def scim_user_create(*, integration: Integration, data) -> UserChange:
@@ -686,7 +686,7 @@ def _display_name_taken(integration: Integration, name: str, exclude_pk: int | N
 
 
 def _group_conflict(name: str) -> ScimError:
-    return conflict(f"displayName '{isolated(name)}' is already used by another group in this organization.")
+    return conflict(f"displayName '{name}' is already used by another group in this organization.")
 
 
 def scim_group_create(*, integration: Integration, data) -> GroupChange:

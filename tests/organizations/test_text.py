@@ -38,3 +38,11 @@ def test_a_name_of_nothing_visible_is_no_name():
 
     assert shown("\u200b \u200b") == "" and shown("  ") == "" and shown(RLO) == ""
     assert shown("Ada\u200b") == "Ada\u200b"
+
+
+def test_a_paragraph_separator_cannot_end_the_isolate_early():
+    # U+2029 ends a bidi paragraph, and an isolate with it: inside a value it becomes a space.
+    from organizations.text import with_visible_controls
+
+    assert isolated(f"x\u2029{RLO}evil") == f"{FSI}x {RLO}evil{PDI}"
+    assert with_visible_controls("x\u2028y\u2029z") == "x<U+2028>y<U+2029>z"

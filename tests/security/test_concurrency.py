@@ -577,3 +577,37 @@ def test_a_web_change_picked_as_a_deadlock_victim_runs_again(ep):
     assert results == [None, None], results
     assert sorted(attempts.values()) == [1, 2]  # the victim ran again
     assert {Team.objects.get(pk=first.pk).name, Team.objects.get(pk=second.pk).name} == {"ax", "by"}
+
+
+def test_a_group_another_integration_takes_over_while_one_is_deleted_stays_the_others(ep):
+    # Found by an adversarial run: the deletion released the ids it had collected before the other
+    # integration's change committed, so a group that integration had just written was released
+    # too, shown as orphaned, and could be deleted as such (2 rounds in 32 there; the window is
+    # narrow, so this guards the outcome rather than reproducing the race every time).
+    from integrations.services import integration_delete
+
+    organization = ep.integration.organization
+    for round_ in range(10):
+        leaving, token = integration_create(organization=organization)
+        old = Endpoint.__new__(Endpoint)
+        old.integration, old.token, old.base = leaving, token, f"/scim/v2/{leaving.public_id}"
+        groups = [
+            old.call("POST", "/Groups", {"schemas": [GROUP_URN], "displayName": f"over-{round_}-{g}"}).doc[
+                "id"
+            ]
+            for g in range(4)
+        ]
+        touch = {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "replace", "path": "externalId", "value": "new"}],
+        }
+        results = _at_once(
+            functools.partial(integration_delete, integration=leaving),
+            *[functools.partial(ep.call, "PATCH", f"/Groups/{g}", touch) for g in groups],
+        )
+        assert results[0] is None, repr(results[0])
+        assert all(r.status_code == 200 for r in results[1:]), [r.status_code for r in results[1:]]
+        # Every group the remaining integration wrote is that integration's, whichever came first.
+        assert set(ScimGroup.objects.filter(scim_id__in=groups).values_list("integration_id", flat=True)) == {
+            ep.integration.pk
+        }
