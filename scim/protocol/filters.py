@@ -411,8 +411,42 @@ def _parse(text: str, start: str, max_length: int, what: str, scim_type: str):
         raise _syntax_error(error, text, what, scim_type) from None
 
 
+# The filter nearly every IdP request carries: one attribute, one operator, one string
+# (`userName eq "alice@example.test"`, sent before each create). Lark takes ~0.07 ms for it, a
+# regular expression a sixth of that. The pattern is the grammar's own terminals in the order the
+# grammar allows them; whitespace is required after the attribute because the lexer's ATTRPATH
+# would otherwise run on into the operator. Anything unusual (a keyword as the name, an escape
+# that fails, a literal that isn't a string) falls through to the full parser, which gives the
+# same answer or the positioned error; a test checks both parsers agree on generated filters.
+_SIMPLE_COMPARE = re.compile(
+    r"[ \t\r\n]*"
+    r"((?:urn:[a-z0-9][a-z0-9\-.:_]*:)?\$?[a-z][a-z0-9_\-]*(?:\.\$?[a-z][a-z0-9_\-]*)?)"
+    r"[ \t\r\n]+(eq|ne|co|sw|ew|gt|ge|lt|le)[ \t\r\n]*"
+    r'("(?:[^"\\\x00]|\\["\\/bfnrt])*")[ \t\r\n]*',
+    re.IGNORECASE,
+)
+
+
+def _parse_simple_compare(text: str) -> Compare | None:
+    match = _SIMPLE_COMPARE.fullmatch(text)
+    if match is None:
+        return None
+    path, op, literal = match.groups()
+    if path.lower() == "not":  # the grammar reads `not` as the keyword, then wants "("
+        return None
+    try:
+        literal.encode("utf-8")  # a lone surrogate: the full parser names it
+    except UnicodeEncodeError:
+        return None
+    return Compare(_attr_path(path), op.lower(), json.loads(literal, strict=False))
+
+
 @lru_cache(maxsize=512)
 def _parse_filter_cached(text: str, max_length: int) -> Filter:
+    if len(text) <= max_length:
+        simple = _parse_simple_compare(text)
+        if simple is not None:
+            return simple
     return _parse(text, "filter", max_length, "filter", INVALID_FILTER)
 
 

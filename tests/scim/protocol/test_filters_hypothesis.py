@@ -3,6 +3,8 @@ IdP (or an attacker) sends, the answer is a filter or a 400 invalidFilter, never
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -292,3 +294,75 @@ def test_compiled_filters_run_and_not_is_the_complement(people, ast):
     negative = set(queryset.filter(user_filter_q(Not(ast))).values_list("pk", flat=True))
     assert positive | negative == everyone
     assert not positive & negative
+
+
+# --- The one-comparison fast path agrees with the grammar ------------------------------------------
+
+_NAMES = st.sampled_from(
+    [
+        "userName",
+        "not",
+        "NOT",
+        "and",
+        "or",
+        "pr",
+        "eq",
+        "true",
+        "null",
+        "not.x",
+        "a-b",
+        "$ref",
+        "name.givenName",
+        "emails.value",
+        f"{ENTERPRISE_URN}:manager.value",
+        f"{USER_URN}:userName",
+        "urn:x:y",
+        "9lives",
+        "userName-eq",
+        "x.y.z",
+    ]
+)
+_SPACE = st.sampled_from(["", " ", "  ", "\t", "\r\n", "\u00a0", "\f"])
+_OPERATORS = st.sampled_from([*COMPARE_OPERATORS, "EQ", "Eq", "pr", "eqq", "e q"])
+_LITERALS = st.one_of(
+    st.text(max_size=20).map(lambda value: json.dumps(value, ensure_ascii=False)),
+    st.text(max_size=20).map(lambda value: json.dumps(value)),
+    st.lists(
+        st.sampled_from(
+            ['"', "\\", '\\"', "\\n", "\\/", "\\u00e9", "\\ud800", "\\x", "a", "\x00", "\ud800", "é"]
+        ),
+        max_size=6,
+    ).map(lambda parts: '"' + "".join(parts) + '"'),
+    st.sampled_from(["true", "1", "null", '"unclosed', "'single'"]),
+)
+
+
+@given(_SPACE, _NAMES, _SPACE, _OPERATORS, _SPACE, _LITERALS, _SPACE)
+@settings(max_examples=1500, deadline=None)
+def test_the_fast_path_for_one_comparison_reads_what_the_grammar_reads(s1, name, s2, op, s3, literal, s4):
+    from scim.protocol import filters
+
+    text = f"{s1}{name}{s2}{op}{s3}{literal}{s4}"
+    fast = filters._parse_simple_compare(text)
+    try:
+        full = filters._parse(text, "filter", filters.MAX_LENGTH, "filter", INVALID_FILTER)
+    except ScimError:
+        assert fast is None, f"the fast path accepted {text!r}, which the grammar refuses"
+    else:
+        assert fast is None or fast == full, f"{text!r}: fast {fast!r}, grammar {full!r}"
+    if fast is None and name == "userName" and s2 and op in COMPARE_OPERATORS and literal == '"x"':
+        pytest.fail(f"the everyday filter {text!r} missed the fast path")
+
+
+def test_the_fast_path_serves_what_idps_send():
+    from scim.protocol import filters
+
+    for text in [
+        'userName eq "alice@example.test"',
+        'externalId eq "00u1abcd"',
+        'displayName eq "Engineering \\"Core\\""',
+        'emails.value Eq "a@b.test"',
+    ]:
+        assert filters._parse_simple_compare(text) == filters._parse(
+            text, "filter", filters.MAX_LENGTH, "filter", INVALID_FILTER
+        )
