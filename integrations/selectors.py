@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -130,8 +130,10 @@ class ActivityRow:
 def _display_path(path: str) -> str:
     # The API records the full path; the admin reads it relative to the endpoint URL they pasted.
     # Decoded, so a filter reads as the IdP wrote it: userName eq "a@b.c", not %22a%40b.c%22.
-    # Invisible characters are spelled out (<U+202E>): the path is what the client sent.
-    return with_visible_controls(unquote(_SCIM_PREFIX.sub("", path, count=1))) or "/"
+    # In the query string a "+" is a space (Okta sends filter=userName+eq+...); in the path it is
+    # a plus. Invisible characters are spelled out (<U+202E>): the path is what the client sent.
+    path, mark, query = _SCIM_PREFIX.sub("", path, count=1).partition("?")
+    return with_visible_controls(unquote(path) + mark + unquote_plus(query)) or "/"
 
 
 def _person_q(*, organization: Organization, person: str) -> Q:
@@ -408,12 +410,15 @@ GROUPS_SHOWN = 200
 
 
 def integration_groups(*, integration: Integration) -> list:
-    """The organization's IdP-pushed groups (as teams) with their member counts and the role
-    each grants, for the role mapping on the integration page. One query."""
+    """The organization's IdP-pushed groups (as teams) with their member counts, the role each
+    grants and the integration that pushed it, for the role mapping on the integration page.
+    Roles are the organization's, so a group another integration pushed is mapped here too; the
+    page names that integration. One query."""
     from organizations.models import Team
 
     return list(
         Team.objects.filter(organization_id=integration.organization_id, scim_group__isnull=False)
+        .select_related("scim_group__integration")
         .annotate(member_count=Count("team_memberships"))
         .order_by(Lower("name"))[:GROUPS_SHOWN]
     )

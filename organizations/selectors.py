@@ -404,7 +404,8 @@ def idp_owned_fields(person: Person, *, identifiers: bool = False) -> list[tuple
         ("externalId", scim_user.external_id or ""),
         ("Title", attributes.get("title") or ""),
         ("Department", enterprise.get("department") or "" if isinstance(enterprise, dict) else ""),
-        ("Active in the IdP", "Yes" if scim_user.active and scim_user.deleted_at is None else "No"),
+        # A DELETE is not `active: false`: say which one the IdP sent last.
+        ("Active in the IdP", "Deleted" if scim_user.deleted_at else ("Yes" if scim_user.active else "No")),
     ]
     hidden = set() if identifiers else {"userName", "externalId"}
     return [(label, str(value)) for label, value in fields if label not in hidden]

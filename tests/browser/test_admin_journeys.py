@@ -121,7 +121,11 @@ def test_rotation_with_a_grace_period_then_revoking_the_old_token(
     open_integration(page, live_server, integration)
 
     page.get_by_text("Rotate token…").click()
+    # Hours of grace are asked only when the old token is kept.
+    page.get_by_label("Revoke the old token now").check()
+    expect(page.get_by_label("Hours the old token keeps working")).to_be_hidden()
     page.get_by_label("Keep the old token working for a while").check()
+    expect(page.get_by_label("Hours the old token keeps working")).to_be_visible()
     page.get_by_label("Hours the old token keeps working").fill("24")
     screenshot(page, "token-rotate-form")
     page.get_by_role("button", name="Rotate token", exact=True).click()

@@ -277,3 +277,18 @@ def test_the_settings_card_shows_its_choices_whole_at_laptop_width(live_server, 
     label = page.locator('label[for="id_response_media_type"]').bounding_box()
     assert label["y"] - (save_name["y"] + save_name["height"]) >= 16  # not against the button
     screenshot(page, "integration-settings", element=page.locator("section[aria-labelledby=settings-h]"))
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE])
+def test_the_endpoint_url_on_the_integration_page_is_shown_whole(live_server, page, viewport):
+    # Found by a new user: at 1280 px the Connection card cut the URL off after the integration
+    # id's first characters; the admin copies it from here into the IdP and checks it by eye.
+    org, integration, _ = _org_with_activity()
+    page.set_viewport_size(viewport)
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/o/acme/integrations/{integration.public_id}/")
+    field = page.get_by_label("SCIM Endpoint URL", exact=True)
+    assert field.input_value().endswith(f"/scim/v2/{integration.public_id}")
+    hidden = field.evaluate("(e) => [e.scrollWidth - e.clientWidth, e.scrollHeight - e.clientHeight]")
+    assert hidden == [0, 0], hidden
+    assert "{#" not in page.locator("main").inner_text()

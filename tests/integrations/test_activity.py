@@ -511,3 +511,13 @@ def test_a_request_path_holding_a_bidi_override_reads_as_sent(admin_client, inte
     page = admin_client.get(detail_url(integration)).content.decode()
     assert 'GET /Users?filter=userName eq "&lt;U+202E&gt;gnp.exe"' in page.replace("&quot;", '"')
     assert "\u202e" not in page
+
+
+def test_a_filter_sent_with_plus_signs_for_spaces_reads_as_written(admin_client, integration, scim):
+    # Found by a new user following the Okta guide: Okta encodes spaces as "+", and the page
+    # showed filter=userName+eq+"carol@example.com". A "+" in a value arrives as %2B and stays.
+    assert (
+        scim.get("/Users?filter=userName+eq+%22carol%2Bscim%40example.com%22&startIndex=1").status_code == 200
+    )
+    page = admin_client.get(detail_url(integration)).content.decode().replace("&quot;", '"')
+    assert 'GET /Users?filter=userName eq "carol+scim@example.com"&amp;startIndex=1' in page

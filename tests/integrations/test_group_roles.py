@@ -104,3 +104,21 @@ def test_a_group_that_is_how_the_last_admin_holds_their_role_keeps_it(
     assert Team.objects.get(pk=group.team_id).granted_role == "admin"
     assert resolve_access(user=admin_membership.user, slug=org.slug).is_admin
     assert not AuditEvent.objects.filter(action="group.role", summary__contains="no longer").exists()
+
+
+def test_a_group_another_integration_pushed_is_listed_with_its_integration(
+    admin_client, org, setup, django_assert_max_num_queries
+):
+    # Found by a new user: the card listed "Engineering", pushed by the organization's other
+    # integration, as if this IdP had pushed it. Roles are the organization's, so it stays
+    # mappable here, named with the integration that manages it.
+    integration, person, _ = setup
+    other, _ = make_integration(org, name="Okta production")
+    for i in range(5):
+        make_scim_group(other, f"Engineering {i}", members=[])
+    url = reverse("integrations:detail", args=[org.slug, integration.public_id])
+    with django_assert_max_num_queries(10):
+        page = admin_client.get(url).content.decode()
+    assert page.count("pushed by Okta production") == 5
+    own = page.split("Platform admins", 1)[1].split("</td>", 1)[0]
+    assert "pushed by" not in own

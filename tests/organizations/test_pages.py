@@ -223,6 +223,8 @@ def test_a_person_deleted_over_scim_reads_as_deleted_everywhere(admin_client, or
     assert "Deleted by SCIM" in detail
     assert "by reactivating them" not in detail
     assert "only by creating them again" in detail
+    # The IdP's last word was a DELETE, not `active: false`.
+    assert "<dt>Active in the IdP</dt><dd><span>Deleted</span></dd>" in detail
     teams = admin_client.get(reverse("organizations:teams", args=[org.slug])).content.decode()
     assert "Deleted by SCIM" in teams
 
