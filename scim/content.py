@@ -62,6 +62,16 @@ def _holds_unstorable(value) -> bool:
     return False
 
 
+class _NotJson(Exception):
+    pass
+
+
+def _not_json(constant: str):
+    # Python's json reads NaN, Infinity and -Infinity; JSON has no such values, and a NaN stored
+    # in an attribute would be written back out as invalid JSON to every IdP that reads it.
+    raise _NotJson(constant)
+
+
 def decode_json_body(raw: bytes):
     limit = settings.SCIM_MAX_PAYLOAD_BYTES
     if len(raw) > limit:
@@ -69,7 +79,11 @@ def decode_json_body(raw: bytes):
     if not raw.strip():
         return None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except _NotJson as exc:
+        raise invalid_syntax(
+            f"The request body is not valid JSON: {exc} is not a JSON value (RFC 8259 has no NaN or Infinity)."
+        ) from None
     except UnicodeDecodeError:
         raise invalid_syntax("The request body is not UTF-8 text.") from None
     except RecursionError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
@@ -90,6 +92,15 @@ def as_scim_error(exc: Exception) -> ScimError | None:
         return ScimError(403, str(exc.detail))
     if isinstance(exc, exceptions.APIException):
         return ScimError(exc.status_code, str(exc.detail))
+    if isinstance(exc, TooManyFieldsSent):
+        return ScimError(
+            400,
+            f"The URL has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters; "
+            "SCIM requests need a handful (filter, attributes, startIndex, count, sortBy).",
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # Django's own refusals of a malformed request (Django answers these with a 400 page).
+        return ScimError(400, f"The request was refused: {exc}")
     if isinstance(exc, DatabaseError) and (refused := refused_value(exc)) is not None:
         return refused
     if isinstance(exc, DatabaseError) and is_transaction_conflict(exc):

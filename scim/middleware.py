@@ -20,6 +20,13 @@ logger = logging.getLogger(__name__)
 SCIM_PATH_PREFIX = "/scim/"
 
 
+def is_scim_path(path: str) -> bool:
+    # "/scim" itself too: an admin who pasted the base URL without the rest gets a SCIM 404
+    # saying what the URL should be, not an HTML page the IdP shows as a parse error.
+    path = path.lower()
+    return path.startswith(SCIM_PATH_PREFIX) or path == SCIM_PATH_PREFIX.rstrip("/")
+
+
 def scim_error_response(error: ScimError, request=None) -> HttpResponse:
     """A SCIM error answered outside the views, in the media type the views would use."""
     plain = request is not None and prefers_plain_json(request)
@@ -45,7 +52,7 @@ class ScimSafetyNetMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.lower().startswith(SCIM_PATH_PREFIX):
+        if not is_scim_path(request.path):
             return self.get_response(request)
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return scim_error_response(
@@ -68,7 +75,7 @@ class ScimSafetyNetMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not request.path.lower().startswith(SCIM_PATH_PREFIX):
+        if not is_scim_path(request.path):
             return None
         if isinstance(exception, OperationalError | InterfaceError):
             # The database went away outside a view (while recording, in a middleware): the

@@ -5,7 +5,8 @@ resource with the schema's `returned` characteristics: `always` attributes are a
 from __future__ import annotations
 
 from .errors import bad_request
-from .schemas import ALWAYS, NEVER, REQUEST, ResourceType, UnknownAttribute, resolve_attribute
+from .resources import canonical_schema_urn, resolve_path
+from .schemas import ALWAYS, NEVER, REQUEST, AttributeRef, ResourceType, UnknownAttribute
 
 
 def parse_attribute_list(raw, *, where: str = "attributes") -> list[str]:
@@ -30,10 +31,18 @@ def _key(resource: dict, name: str) -> str | None:
 
 
 def _resolve(resource_type: ResourceType, names: list[str]):
+    """Attribute references for the names, read as filters and PATCH paths read them: a schema's
+    URN alone stands for all of its attributes (`excludedAttributes=urn:...:enterprise:2.0:User`),
+    and a name only an extension defines (`department`) is that extension's attribute."""
     refs = []
     for name in names:
+        schema = canonical_schema_urn(resource_type, name) if ":" in name else None
+        if schema is not None:
+            uri = None if schema is resource_type.schema else schema.id
+            refs.extend(AttributeRef(attribute, None, uri) for attribute in schema.attributes)
+            continue
         try:
-            refs.append(resolve_attribute(resource_type, name))
+            refs.append(resolve_path(resource_type, name))
         except UnknownAttribute:
             # Unknown names are ignored, as for unknown attributes in a body: a client asking
             # for an attribute we don't have simply doesn't get it.

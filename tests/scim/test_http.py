@@ -130,6 +130,11 @@ class TestMediaTypes:
         response = client.get("/scim/v2/not-an-id/Users")
         assert_error(response, 404)
 
+    @pytest.mark.parametrize("path", ["/scim", "/SCIM", "/scim/", "/scim/v2", "/scim/v2/"])
+    def test_the_bare_scim_prefix_is_a_scim_404_not_html(self, client, db, path):
+        # Found by an adversarial run: "/scim" without the slash was Django's HTML 404.
+        assert_error(client.get(path, HTTP_AUTHORIZATION="Bearer x"), 404)
+
     def test_malformed_json_is_invalid_syntax(self, scim):
         response = scim.request("POST", "/Users", raw='{"userName": ')
         assert_error(response, 400, "invalidSyntax")

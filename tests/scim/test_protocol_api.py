@@ -34,6 +34,33 @@ class TestProjection:
         ).json()
         assert "title" not in got and "meta" not in got and got["id"] == doc["id"]
 
+    def test_a_schema_urn_or_an_extension_attribute_named_alone_is_understood(self, scim):
+        # Found by an adversarial run: these were silently ignored, while filters and PATCH paths
+        # read them. The URN of a schema stands for all of its attributes.
+        enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        doc = scim.create_user(
+            "ext@example.test",
+            title="T",
+            schemas=[USER_URN, enterprise],
+            **{enterprise: {"department": "D1", "employeeNumber": "7"}},
+        )
+
+        def get(**params):
+            return scim.client.get(
+                f"{scim.base}/Users/{doc['id']}", params, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+            ).json()
+
+        assert (
+            enterprise not in get(excludedAttributes=enterprise)
+            and get(excludedAttributes=enterprise)["title"] == "T"
+        )
+        assert get(attributes=enterprise)[enterprise] == {"department": "D1", "employeeNumber": "7"}
+        assert "title" not in get(attributes=enterprise)
+        assert get(attributes="department")[enterprise] == {"department": "D1"}
+        assert get(excludedAttributes="department")[enterprise] == {"employeeNumber": "7"}
+        core = get(attributes=USER_URN)
+        assert core["userName"] == "ext@example.test" and core["title"] == "T" and enterprise not in core
+
     def test_list_projection_applies_to_every_resource(self, scim):
         scim.create_user("a@example.test", title="A")
         body = listing(scim, attributes="userName")

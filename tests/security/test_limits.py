@@ -263,6 +263,37 @@ def test_nul_in_the_url_is_a_400_not_a_server_error(scim, url):
     scim_error(scim.get(url), 400)
 
 
+def test_more_query_parameters_than_django_reads_is_a_400_that_changes_nothing(scim, settings):
+    # Found by an adversarial run: 1,001 parameters (Django reads 1,000) was a 500 on every
+    # endpoint, and the refusal's record failed the same way.
+    from scim.models import RequestRecord
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    many = "?" + "&".join(f"p{i}=1" for i in range(51))
+    user = scim.create_user("kept@example.test")
+    body = scim_error(scim.get("/Users" + many), 400)
+    assert "more than 50 query parameters" in body["detail"]
+    scim_error(scim.post("/Users" + many, {"schemas": [USER_URN], "userName": "new@example.test"}), 400)
+    scim_error(
+        scim.patch(f"/Users/{user['id']}" + many, [{"op": "replace", "path": "active", "value": False}]), 400
+    )
+    scim_error(scim.request("GET", "/ServiceProviderConfig" + many), 400)
+    assert scim.get('/Users?filter=userName eq "new@example.test"').doc["totalResults"] == 0
+    assert scim.get(f"/Users/{user['id']}").doc["active"] is True
+    assert scim.get("/Users?" + "&".join(f"p{i}=1" for i in range(50))).status_code == 200
+    assert RequestRecord.objects.filter(status=400, path__contains="p50=1").count() == 4
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_create_nothing(scim, constant):
+    # Python's json module reads them; an adversarial run got a 201 for {"x": NaN}.
+    raw = '{"schemas":["%s"],"userName":"nan@example.test","x":%s}' % (USER_URN, constant)  # noqa: UP031 (JSON braces)
+    body = scim_error(scim.request("POST", "/Users", raw=raw), 400)
+    assert body["scimType"] == "invalidSyntax" and constant in body["detail"]
+    scim_error(scim.request("POST", "/Users/.search", raw='{"count": %s}' % constant), 400)  # noqa: UP031
+    assert scim.get('/Users?filter=userName eq "nan@example.test"').doc["totalResults"] == 0
+
+
 # ---------------------------------------------------------------------------- rate limit
 
 
