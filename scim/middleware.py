@@ -7,6 +7,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import LimitedStream
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
@@ -70,7 +71,8 @@ class ScimSafetyNetMiddleware:
         content_type = response.get("Content-Type", "")
         if response.status_code >= 400 and "json" not in content_type:
             return scim_error_response(
-                ScimError(response.status_code, _generic_detail(response.status_code)), request
+                ScimError(response.status_code, _detail_of_django_refusal(request, response.status_code)),
+                request,
             )
         return response
 
@@ -102,6 +104,19 @@ def _read_chunked_body(request) -> ScimError | None:
     request.META["CONTENT_LENGTH"] = str(len(body))
     request._stream = LimitedStream(io.BytesIO(body), len(body))
     return None
+
+
+def _detail_of_django_refusal(request, status: int) -> str:
+    """What Django refused, where it can be told: the cause of its 400 is not in the response."""
+    if status == 400:
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return (
+                "The Host header names a host this service does not answer to (ALLOWED_HOSTS): "
+                "use the SCIM endpoint URL exactly as the integration's page shows it."
+            )
+    return _generic_detail(status)
 
 
 def _generic_detail(status: int) -> str:

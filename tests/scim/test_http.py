@@ -130,6 +130,12 @@ class TestMediaTypes:
         response = client.get("/scim/v2/not-an-id/Users")
         assert_error(response, 404)
 
+    def test_a_host_this_service_does_not_answer_to_is_named_as_the_cause(self, scim, settings):
+        # Found by an adversarial run: the 400 said only "The request could not be understood."
+        settings.ALLOWED_HOSTS = ["scim.example.com"]
+        response = scim.get("/Users", HTTP_HOST="evil.example")
+        assert "Host header" in assert_error(response, 400)["detail"]
+
     @pytest.mark.parametrize("path", ["/scim", "/SCIM", "/scim/", "/scim/v2", "/scim/v2/"])
     def test_the_bare_scim_prefix_is_a_scim_404_not_html(self, client, db, path):
         # Found by an adversarial run: "/scim" without the slash was Django's HTML 404.
