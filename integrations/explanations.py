@@ -471,7 +471,7 @@ _BY_STATUS = {
     413: Explanation(
         "Request too large",
         "The request body was larger than the service accepts.",
-        "Push large groups in smaller batches, or contact support to raise the limit.",
+        "Push large groups in smaller batches, or ask the operator of this service to raise the limit.",
     ),
     415: Explanation(
         "Wrong content type",
