@@ -1,11 +1,14 @@
 """Email-and-password login, protected against password guessing.
 
-Failed logins are counted per (client address, email) in the shared cache. Past
-LOGIN_FAILURE_LIMIT failures the pair is locked for LOGIN_LOCKOUT_SECONDS: every attempt is
-refused, even with the right password, without checking the password, and the answer is the
-same "wrong email or password" as any failure (it tells a guesser nothing). A successful login
-clears the count. An authentication backend is the seam both login pages go through (the web
-login and Django admin's).
+Login attempts are counted per (client address, email) in the shared cache, each one before its
+password is checked: guesses sent in parallel each take a place in the count, so no more than
+LOGIN_FAILURE_LIMIT passwords are ever checked per lockout period (counting failures after the
+check let every guess in flight through). Past the limit the pair is locked for
+LOGIN_LOCKOUT_SECONDS: every attempt is refused, even with the right password, without checking
+the password, and the answer is the same "wrong email or password" as any failure (it tells a
+guesser nothing). A successful login clears the count. An authentication backend is the seam
+both login pages go through (the web login and Django admin's); the password change form checks
+the current password through the same count.
 """
 
 from __future__ import annotations
@@ -43,22 +46,20 @@ def _key(request, username: str) -> str:
     return f"login-failures:{who}"
 
 
-def login_failures(request, username: str) -> int:
-    return cache.get(_key(request, username), 0)
-
-
-def login_locked(request, username: str) -> bool:
+def reserve_login_attempt(request, username: str) -> bool:
+    """Count an attempt at `username`'s password, before checking it. False when the attempt is
+    over the limit: its password must not be checked."""
     limit = settings.LOGIN_FAILURE_LIMIT
-    return bool(limit) and login_failures(request, username) >= limit
-
-
-def note_login_failure(request, username: str) -> None:
+    if not limit:
+        return True
     key = _key(request, username)
-    if not cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    try:
+        attempts = cache.incr(key)  # atomic in Redis and in the local-memory cache
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+        attempts = 1
+    return attempts <= limit
 
 
 def clear_login_failures(request, username: str) -> None:
@@ -71,13 +72,11 @@ class LoginThrottlingBackend(ModelBackend):
             username = kwargs.get(self._username_field(), None)
         if not username or not isinstance(username, str):
             return super().authenticate(request, username=username, password=password, **kwargs)
-        if login_locked(request, username):
+        if not reserve_login_attempt(request, username):
             # Stops the authentication chain: no other backend gets to check the password.
             raise PermissionDenied("Too many failed logins; try again later.")
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            note_login_failure(request, username)
-        else:
+        if user is not None:
             clear_login_failures(request, username)
         return user
 

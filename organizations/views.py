@@ -15,6 +15,7 @@ from integrations import selectors as integration_selectors
 
 from . import selectors, services
 from .access import OrgAccess, org_member_required, render_org
+from .forms import GuardedPasswordChangeForm
 from .models import Role
 from .text import isolated
 
@@ -35,6 +36,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "registration/password_change.html"
     success_url = reverse_lazy("home")
+    form_class = GuardedPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
         response = super().form_valid(form)

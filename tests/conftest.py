@@ -1,6 +1,14 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import make_integration
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: login attempts, rate-limit windows and refusal
+    budgets are counted there, by keys a later test's rows can share (ids are reused)."""
+    cache.clear()
 
 
 @pytest.fixture

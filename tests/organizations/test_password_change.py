@@ -64,3 +64,20 @@ def test_org_admin_says_where_to_change_the_password(db, capsys):
 
     call_command("org_admin", "--org", "acme", "--email", "boss@acme.test", "--create-org")
     assert "/password/" in capsys.readouterr().out
+
+
+def test_guessing_the_current_password_is_limited_like_logins(admin_client, admin_membership, settings):
+    # Found by an adversarial run: 30 wrong current passwords, then the right one changed it.
+    settings.LOGIN_FAILURE_LIMIT = 3
+    form = {"new_password1": "a-new-long-secret-42", "new_password2": "a-new-long-secret-42"}
+    for attempt in range(3):
+        response = admin_client.post(reverse("password_change"), {"old_password": f"guess-{attempt}", **form})
+        assert "incorrectly" in response.content.decode()
+    response = admin_client.post(reverse("password_change"), {"old_password": PASSWORD, **form})
+    assert response.status_code == 200 and "Too many wrong current passwords" in response.content.decode()
+    admin_membership.user.refresh_from_db()
+    assert admin_membership.user.check_password(PASSWORD)
+    # The same count as the login's: that address can't log in to the account either.
+    other_tab = Client()  # the same address, as Django's test client always is
+    other_tab.post(reverse("login"), {"username": "admin@acme.test", "password": PASSWORD})
+    assert SESSION_KEY not in other_tab.session

@@ -176,6 +176,20 @@ def test_password_guessing_locks_that_email_from_that_address(client, db, settin
     assert _login(client, other.user.email, PASSWORD).status_code == 302
 
 
+def test_guesses_still_being_checked_count_against_the_limit(client, db, settings, rf):
+    # Found by an adversarial run: failures were counted after the ~0.5 s password check, so
+    # 20 guesses sent at once were all checked, and the right password among them logged in.
+    # Three guesses in flight (counted, their passwords not yet checked) leave no room.
+    from organizations.backends import reserve_login_attempt
+
+    settings.LOGIN_FAILURE_LIMIT = 3
+    membership = AdminMembershipFactory()
+    in_flight = rf.post("/login/", REMOTE_ADDR="203.0.113.7")
+    assert all(reserve_login_attempt(in_flight, membership.user.email) for _ in range(3))
+    assert _login(client, membership.user.email, PASSWORD).status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
 def test_the_lock_also_covers_the_admin_login(client, db, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     membership = AdminMembershipFactory(user__is_staff=True)
