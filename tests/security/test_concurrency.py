@@ -482,9 +482,11 @@ def test_deleting_an_integration_while_it_is_used_fails_neither(ep, other):
         group = second.call(
             "POST", "/Groups", {"schemas": [GROUP_URN], "displayName": f"del-{round_}-{other}"}
         ).doc
+        # A name of its own each round: the groups of earlier rounds stay in the organization
+        # (deleting an integration keeps its teams), and one renamed "x" made the next a 409.
         rename = {
             "schemas": [PATCH_URN],
-            "Operations": [{"op": "replace", "path": "displayName", "value": "x"}],
+            "Operations": [{"op": "replace", "path": "displayName", "value": f"renamed-{round_}"}],
         }
         title = {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "title", "value": "CTO"}]}
         team_id = ScimGroup.objects.get(scim_id=group["id"]).team_id
