@@ -1,5 +1,7 @@
 from django.urls import path
 
+import massdriver_scim.converters  # noqa: F401 (registers <id:...>)
+
 from . import views
 
 app_name = "integrations"
@@ -18,12 +20,12 @@ urlpatterns = [
     path("o/<slug:slug>/integrations/<str:public_id>/rename/", views.integration_rename, name="rename"),
     path("o/<slug:slug>/integrations/<str:public_id>/answers/", views.integration_answers, name="answers"),
     path(
-        "o/<slug:slug>/integrations/<str:public_id>/groups/<int:team_id>/role/",
+        "o/<slug:slug>/integrations/<str:public_id>/groups/<id:team_id>/role/",
         views.group_role,
         name="group-role",
     ),
     path(
-        "o/<slug:slug>/integrations/<str:public_id>/tokens/<int:token_id>/revoke/",
+        "o/<slug:slug>/integrations/<str:public_id>/tokens/<id:token_id>/revoke/",
         views.token_revoke,
         name="revoke",
     ),

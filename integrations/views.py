@@ -20,9 +20,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from organizations.access import OrgAccess, org_member_required, render_org
+from organizations.access import OrgAccess, org_member_required, post_only, render_org
 from organizations.models import Role
 from organizations.text import isolated
 
@@ -33,6 +33,11 @@ from .models import Integration, IntegrationToken
 _NEW_TOKEN_COOKIE = "new_scim_token"
 _NEW_TOKEN_SALT = "integrations.new-token"
 _NEW_TOKEN_MAX_AGE = 300  # seconds between the POST and the page that shows the token
+
+# The integration page's forms (rotate, revoke, enable/disable, rename, answers, group roles).
+_on_integration_page = post_only(
+    lambda slug, public_id, **_: reverse("integrations:detail", args=[slug, public_id])
+)
 
 
 def _token_redirect(
@@ -216,7 +221,7 @@ def audit_trail(request: HttpRequest, access: OrgAccess) -> HttpResponse:
     )
 
 
-@require_POST
+@_on_integration_page
 @org_member_required(admin=True)
 @_gone_is_404
 def token_rotate(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
@@ -231,7 +236,7 @@ def token_rotate(request: HttpRequest, access: OrgAccess, public_id: str) -> Htt
     return _token_redirect(request, access, integration, raw, reason="rotated")
 
 
-@require_POST
+@_on_integration_page
 @org_member_required(admin=True)
 @_gone_is_404
 def token_revoke(request: HttpRequest, access: OrgAccess, public_id: str, token_id: int) -> HttpResponse:
@@ -248,7 +253,7 @@ def token_revoke(request: HttpRequest, access: OrgAccess, public_id: str, token_
     return redirect("integrations:detail", slug=access.organization.slug, public_id=public_id)
 
 
-@require_POST
+@_on_integration_page
 @org_member_required(admin=True)
 @_gone_is_404
 def integration_set_enabled(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
@@ -284,7 +289,7 @@ def integration_delete(request: HttpRequest, access: OrgAccess, public_id: str) 
     )
 
 
-@require_POST
+@_on_integration_page
 @org_member_required(admin=True)
 @_gone_is_404
 def integration_rename(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
@@ -301,7 +306,7 @@ def integration_rename(request: HttpRequest, access: OrgAccess, public_id: str) 
     return redirect(_detail_url(access, integration, anchor="settings-h"))
 
 
-@require_POST
+@_on_integration_page
 @org_member_required(admin=True)
 @_gone_is_404
 def integration_answers(request: HttpRequest, access: OrgAccess, public_id: str) -> HttpResponse:
@@ -330,7 +335,7 @@ def _detail_url(access: OrgAccess, integration: Integration, *, anchor: str) -> 
     )
 
 
-@require_POST
+@_on_integration_page
 @org_member_required(admin=True)
 @_gone_is_404
 def group_role(request: HttpRequest, access: OrgAccess, public_id: str, team_id: int) -> HttpResponse:

@@ -17,8 +17,8 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 
 from . import selectors
 from .models import Membership, Organization
@@ -77,3 +77,23 @@ def render_org(request: HttpRequest, access: OrgAccess, template: str, context: 
     }
     base.update(context or {})
     return render(request, template, base, **kwargs)
+
+
+def post_only(page: Callable[..., str]) -> Callable:
+    """A form's action, changed by POST only. A GET of it goes to the page the form is on,
+    `page(**url_kwargs)`, instead of a bare 405: that GET is the browser following the login's
+    `next` after the session expired between showing the form and clicking its button (or a
+    bookmark, or a reload). Other methods are 405 as before."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                return redirect(page(**kwargs))
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

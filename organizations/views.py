@@ -9,12 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from integrations import selectors as integration_selectors
 
 from . import selectors, services
-from .access import OrgAccess, org_member_required, render_org
+from .access import OrgAccess, org_member_required, post_only, render_org
 from .forms import GuardedPasswordChangeForm
 from .models import Role
 from .text import isolated
@@ -26,7 +26,13 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """Logging out is a POST (the top bar's button). A GET (a bookmark, a typed URL) goes home,
+    which is the login page once logged out, instead of a bare 405."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        return redirect("home")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -116,7 +122,7 @@ def member_detail(request: HttpRequest, access: OrgAccess, membership_id: int) -
     )
 
 
-@require_POST
+@post_only(lambda slug, membership_id: reverse("organizations:member", args=[slug, membership_id]))
 @org_member_required(admin=True)
 def member_role(request: HttpRequest, access: OrgAccess, membership_id: int) -> HttpResponse:
     """Give a person their own role, Member or Admin (the person page's Role card, confirmed in

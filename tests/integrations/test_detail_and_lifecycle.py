@@ -160,6 +160,21 @@ def test_rotate_with_grace_needs_hours(admin_client, org, integration):
     assert not AuditEvent.objects.filter(action="token.rotated").exists()
 
 
+@pytest.mark.parametrize("hours", ["0", "-1", "169", "1000000000", "abc"])
+def test_hours_out_of_range_get_one_message_and_dont_block_revoking_now(
+    admin_client, org, integration, hours
+):
+    # Found by an adversarial run: two messages for one mistake ("Ensure this value is ..." and
+    # "Say how many hours ..."); and the hours are hidden when "Revoke now" is chosen.
+    url = reverse("integrations:rotate", args=[org.slug, integration.public_id])
+    page = admin_client.post(url, {"old_token": "grace", "grace_hours": hours}, follow=True).content.decode()
+    assert page.count("The token was not rotated") == 1 and "Say how many hours" in page
+    assert integration.tokens.count() == 1
+    response = admin_client.post(url, {"old_token": "revoke", "grace_hours": hours})
+    assert response["Location"].endswith("/token/")
+    assert integration.tokens.count() == 2
+
+
 def test_revoke_a_token(admin_client, org, integration):
     token = integration.tokens.get()
     response = admin_client.post(
@@ -286,3 +301,51 @@ def test_the_warning_counts_admins_through_teams_and_spares_deactivated_ones(
         "their access here at once. Only the organization's last active admin keeps access: that "
         "request is refused with a 409 until someone else is an admin."
     ) in " ".join(warning.split())
+
+
+@pytest.mark.parametrize("action", ["status", "rotate", "rename", "answers"])
+def test_an_action_reached_by_get_after_the_session_expired_lands_on_the_page(
+    client, admin_membership, integration, action
+):
+    # Found by an adversarial run: the session expired, Disable was clicked, the login sent the
+    # browser back to /status/ by GET, and that was a blank 405. It goes to the page, changing nothing.
+    org = integration.organization
+    url = reverse(f"integrations:{action}", args=[org.slug, integration.public_id])
+    assert client.post(url, {"enabled": "0"})["Location"].startswith(reverse("login"))
+    client.force_login(admin_membership.user)
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == detail_url(integration)
+    assert client.get(response["Location"]).status_code == 200
+    integration.refresh_from_db()
+    assert integration.is_enabled and integration.tokens.count() == 1
+    assert client.put(url).status_code == 405
+
+
+def test_the_token_revoke_and_group_role_actions_by_get_land_on_the_page(admin_client, integration):
+    org = integration.organization
+    group = make_scim_group(integration, "Ops", members=[])
+    token = integration.tokens.get()
+    for url in (
+        reverse("integrations:revoke", args=[org.slug, integration.public_id, token.pk]),
+        reverse("integrations:group-role", args=[org.slug, integration.public_id, group.team_id]),
+    ):
+        assert admin_client.get(url)["Location"] == detail_url(integration)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_logout_by_get_goes_home_instead_of_a_blank_405(admin_client):
+    response = admin_client.get(reverse("logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+@pytest.mark.parametrize(
+    "path", ["teams/{huge}/delete/", "integrations/{id}/groups/{huge}/role/", "members/{huge}/role/"]
+)
+def test_an_id_too_large_for_any_row_is_a_404_not_a_500(admin_client, integration, path):
+    # Found by an adversarial run: on SQLite a 23-digit id overflowed the query (OverflowError).
+    huge = "9" * 23
+    url = f"/o/{integration.organization.slug}/" + path.format(huge=huge, id=integration.public_id)
+    assert admin_client.post(url).status_code == 404
+    # The largest id the URL takes reaches the view, which finds no such row.
+    assert admin_client.post(url.replace(huge, "9" * 18)).status_code in (302, 404)
