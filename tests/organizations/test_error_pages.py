@@ -33,6 +33,34 @@ def test_a_scim_404_is_still_a_scim_error(client, db, production_errors):
     assert b"<html" not in response.content
 
 
+def _site_page(body: str) -> bool:
+    return "Massdriver" in body and 'href="/static/css/app.css"' in body
+
+
+def test_an_admin_only_page_tells_a_member_why_in_the_sites_layout(member_client, org, production_errors):
+    # Found by an adversarial run: a bare "403 Forbidden", without the view's reason.
+    response = member_client.get(reverse("integrations:list", args=[org.slug]))
+    body = response.content.decode()
+    assert response.status_code == 403 and _site_page(body)
+    assert "Only the organization&#x27;s admins" in body or "Only the organization's admins" in body
+
+
+def test_an_expired_form_says_so_in_the_sites_layout(db, production_errors):
+    # Log in in one tab, submit the login form of another: Django's stock CSRF page before.
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(reverse("login"), {"username": "a@b.test", "password": "x"})
+    body = response.content.decode()
+    assert response.status_code == 403 and _site_page(body) and "This form has expired" in body
+    assert "DEBUG" not in body
+
+
+def test_a_host_this_site_does_not_serve_gets_the_sites_400(client, db, production_errors, settings):
+    settings.ALLOWED_HOSTS = ["scim.example.com"]
+    response = client.get("/login/", HTTP_HOST="evil.example")
+    body = response.content.decode()
+    assert response.status_code == 400 and _site_page(body) and "host name" in body
+
+
 def test_the_500_page_renders_without_a_request(db):
     from django.template.loader import render_to_string
 
