@@ -73,18 +73,29 @@ class TokenRotateForm(forms.Form):
     old_token = forms.ChoiceField(
         label="The current token", choices=OLD_TOKEN_CHOICES, initial="grace", widget=forms.RadioSelect
     )
+    HOURS_NEEDED = f"Say how many hours the old token keeps working (1 to {MAX_GRACE_HOURS})."
     grace_hours = forms.IntegerField(
         label="Hours the old token keeps working",
         min_value=1,
         max_value=MAX_GRACE_HOURS,
         initial=24,
         required=False,
+        # One message for any value out of place: Django's own would come with this one.
+        error_messages={"invalid": HOURS_NEEDED, "min_value": HOURS_NEEDED, "max_value": HOURS_NEEDED},
     )
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("old_token") == "grace" and not cleaned.get("grace_hours"):
-            self.add_error("grace_hours", "Say how many hours the old token keeps working (1 to 168).")
+        if cleaned.get("old_token") == "revoke":
+            # The hours are hidden and unused when the old token is revoked now: whatever the
+            # field still holds must not stop the rotation.
+            self.errors.pop("grace_hours", None)
+        elif (
+            cleaned.get("old_token") == "grace"
+            and not cleaned.get("grace_hours")
+            and "grace_hours" not in self.errors
+        ):
+            self.add_error("grace_hours", self.HOURS_NEEDED)
         return cleaned
 
     @property

@@ -3,6 +3,7 @@ transaction."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from django.db import transaction
@@ -50,13 +51,21 @@ def integration_default_name(*, organization: Organization) -> str:
     return f"{DEFAULT_NAME} {number}"
 
 
+def _name_as_read(name: str) -> str:
+    """A name as an admin reads it: letter case, compatibility forms (fullwidth Ｔ, a no-break
+    space) and runs of spaces don't tell two names apart on a page."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 def integration_name_taken(*, organization: Organization, name: str, exclude_pk: int | None = None) -> bool:
-    """Whether another integration of the organization has this name (ignoring case): names are
-    how admins tell integrations apart in lists, the audit trail and the activity."""
-    others = Integration.objects.filter(organization=organization, name__iexact=name.strip())
+    """Whether another integration of the organization has a name that reads the same: names are
+    how admins tell integrations apart in lists, the audit trail and the activity. (An
+    organization has a handful of integrations: their names are compared here, not in SQL.)"""
+    others = Integration.objects.filter(organization=organization)
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
-    return others.exists()
+    wanted = _name_as_read(name)
+    return any(_name_as_read(other) == wanted for other in others.values_list("name", flat=True))
 
 
 def integration_name_problem(*, organization: Organization, name: str, exclude_pk: int | None = None) -> str:
@@ -67,6 +76,8 @@ def integration_name_problem(*, organization: Organization, name: str, exclude_p
         return "An integration needs a name."
     if len(name) > Integration._meta.get_field("name").max_length:
         return "That name is too long."
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        return "A name can't hold control characters (a line break, a tab, a bell): one line of text."
     if has_invisible_formatting(name):
         return (
             "A name can't hold invisible formatting characters (such as U+202E, which shows the "

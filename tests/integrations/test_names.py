@@ -146,3 +146,27 @@ def test_a_name_with_a_bidi_override_is_refused_with_the_reason(admin_client, or
     page = admin_client.post(url, {"auth_type": "token", "name": "Okta \u202enoitcudorp"}).content.decode()
     assert "can&#x27;t hold invisible formatting characters" in page
     assert not Integration.objects.filter(organization=org).exists()
+
+
+@pytest.mark.parametrize("lookalike", ["Tok\u00a0test", "Ｔｏｋ test", "TOK  test", " tok test "])
+def test_a_name_that_reads_the_same_as_another_is_taken(org, lookalike):
+    # Found by an adversarial run: a no-break space and fullwidth letters made a second
+    # "Tok test" in the list, two rows reading alike.
+    integration, _ = integration_create(organization=org, name="Tok test")
+    with pytest.raises(ValueError, match="already named"):
+        integration_create(organization=org, name=lookalike)
+    other, _ = integration_create(organization=org, name="Tok test 2")
+    with pytest.raises(ValueError, match="already named"):
+        integration_rename(integration=other, name=lookalike)
+    integration_rename(integration=integration, name=lookalike)  # its own name, written otherwise
+
+
+@pytest.mark.parametrize("name", ["a\nb", "tab\there", "x\x07bell", "cr\rlf"])
+def test_a_name_with_control_characters_is_refused_with_the_reason(admin_client, org, name):
+    with pytest.raises(ValueError, match="control characters"):
+        integration_create(organization=org, name=name)
+    integration, _ = integration_create(organization=org, name="Okta")
+    url = reverse("integrations:rename", args=[org.slug, integration.public_id])
+    admin_client.post(url, {"name": name})
+    integration.refresh_from_db()
+    assert integration.name == "Okta"
