@@ -278,3 +278,15 @@ def test_under_gunicorn_a_forwarded_https_header_does_not_make_plain_http_secure
             assert "HTTPS" in json.loads(refused.value.read())["detail"]
     finally:
         server.stop()
+
+
+def test_signed_in_pages_are_never_cached(client, db):
+    # Noticed by an adversarial run: members, teams, a person's page and the audit trail had no
+    # Cache-Control, so a shared computer's browser could show them after logging out.
+    membership = AdminMembershipFactory()
+    client.force_login(membership.user)
+    slug = membership.organization.slug
+    for url in (f"/o/{slug}/members/", f"/o/{slug}/teams/", f"/o/{slug}/integrations/audit/", "/password/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], url
