@@ -40,13 +40,13 @@ def integration_default_name(*, organization: Organization) -> str:
     """ "SCIM" for an organization's first integration, then "SCIM 2", "SCIM 3", …: the lowest
     number no integration of the organization is named with, so two are never both "SCIM"."""
     taken = {
-        name.casefold()
+        _name_as_read(name)
         for name in Integration.objects.filter(organization=organization).values_list("name", flat=True)
     }
-    if DEFAULT_NAME.casefold() not in taken:
+    if _name_as_read(DEFAULT_NAME) not in taken:
         return DEFAULT_NAME
     number = 2
-    while f"{DEFAULT_NAME} {number}".casefold() in taken:
+    while _name_as_read(f"{DEFAULT_NAME} {number}") in taken:
         number += 1
     return f"{DEFAULT_NAME} {number}"
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 
+from scim.middleware import is_scim_path
+
 
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
@@ -38,7 +40,7 @@ class PrivatePagesMiddleware:
         response = self.get_response(request)
         if (
             "Cache-Control" not in response
-            and not request.path.startswith("/scim/")
+            and not is_scim_path(request.path)
             and getattr(request, "user", None) is not None
             and request.user.is_authenticated
         ):

@@ -14,13 +14,6 @@ from tests.scim.conftest import ScimClient
 from .conftest import GROUP_URN, PATCH_URN, USER_URN, needs_postgres, scim_error
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def test_a_body_over_the_limit_is_a_scim_413_and_the_limit_is_advertised(scim, settings):
     settings.SCIM_MAX_PAYLOAD_BYTES = 2000
     config = scim.get("/ServiceProviderConfig").doc

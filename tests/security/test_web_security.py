@@ -21,13 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _production_env(**extra) -> dict:
     # Only what production would have: no test-run variables (the browser tests set
     # DJANGO_ALLOW_ASYNC_UNSAFE in this process, which check --deploy rightly refuses).
